@@ -1,0 +1,1 @@
+"""rdpt-fast: per-sentence scoring of reasoning traces for Reasoning Distillation Provenance Tracing."""

@@ -1,0 +1,137 @@
+"""Public segmentation API: `segment`, `segment_batch`, `assign_tokens`.
+
+Two implementations of ../shared/SEGMENTATION.md sit behind `backend=`: "cpp" (the C++ core,
+default) and "reference" (plain Python, `rdpt_fast.reference`). A custom boundary pattern
+(`rules=re.compile(...)`) always runs in Python.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Literal
+
+import numpy as np
+
+from rdpt_fast import _core
+from rdpt_fast.reference.assign import assign_tokens_reference
+from rdpt_fast.reference.segmenter import DEFAULT_MARKERS, segment_spans
+from rdpt_fast.segments import Segments
+
+Rules = Literal["reasoning", "simple"] | re.Pattern[str]
+Backend = Literal["cpp", "reference"]
+
+__all__ = ["DEFAULT_MARKERS", "assign_tokens", "segment", "segment_batch"]
+
+
+def _check_options(rules: Rules, markers: Sequence[str] | None, min_chars: int, backend: str) -> tuple[str, ...]:
+    if not isinstance(rules, re.Pattern) and rules not in ("reasoning", "simple"):
+        raise ValueError(f"rules must be 'reasoning', 'simple' or a compiled re.Pattern, got {rules!r}")
+    if backend not in ("cpp", "reference"):
+        raise ValueError(f"backend must be 'cpp' or 'reference', got {backend!r}")
+    if not isinstance(min_chars, int) or min_chars < 0:
+        raise ValueError(f"min_chars must be a non-negative int, got {min_chars!r}")
+    markers = DEFAULT_MARKERS if markers is None else tuple(markers)
+    for i, m in enumerate(markers):
+        if not isinstance(m, str) or not m:
+            raise ValueError(f"markers[{i}] must be a non-empty str, got {m!r}")
+    return markers
+
+
+def _check_text(text: object, what: str) -> None:
+    """TypeError for non-str; ValueError naming the position of an unpaired surrogate."""
+    if not isinstance(text, str):
+        raise TypeError(f"{what} must be str, not {type(text).__name__}")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as e:
+        raise ValueError(
+            f"{what} has an unpaired surrogate {text[e.start]!r} at code point {e.start}; "
+            "it is not valid Unicode text"
+        ) from None
+
+
+def _reference(text: str, rules: Rules, markers: tuple[str, ...], min_chars: int) -> Segments:
+    spans = segment_spans(text, rules=rules, markers=markers, min_chars=min_chars)
+    return Segments.from_lists([s for s, _, _ in spans], [e for _, e, _ in spans], [k for _, _, k in spans])
+
+
+def segment(
+    text: str,
+    *,
+    rules: Rules = "reasoning",
+    markers: Sequence[str] | None = None,
+    min_chars: int = 0,
+    backend: Backend = "cpp",
+) -> Segments:
+    """Split `text` into sentences: a partition into spans `[start, end)` in code points.
+
+    `rules`: "reasoning" (default), "simple", or a compiled regex whose matches end a segment.
+    `markers`: marker strings that are segments of their own (default `DEFAULT_MARKERS`; `()` for none).
+    `min_chars`: merge text segments with fewer non-whitespace characters (0: off).
+    `backend`: "cpp" or "reference" (pure Python). Raises TypeError for non-str, ValueError for text
+    with unpaired surrogates.
+    """
+    markers = _check_options(rules, markers, min_chars, backend)
+    if backend == "reference" or isinstance(rules, re.Pattern):
+        _check_text(text, "text")
+        return _reference(text, rules, markers, min_chars)
+    try:
+        starts, ends, kinds = _core.segment(text, rules, list(markers), min_chars)
+    except ValueError:
+        _check_text(text, "text")  # names the position
+        raise
+    return Segments(starts, ends, kinds)
+
+
+def segment_batch(
+    texts: Sequence[str],
+    *,
+    rules: Rules = "reasoning",
+    markers: Sequence[str] | None = None,
+    min_chars: int = 0,
+    backend: Backend = "cpp",
+    num_threads: int = 0,
+) -> list[Segments]:
+    """`segment` for many texts; the C++ backend spreads them over `num_threads` threads (0: all
+    cores) with the GIL released. Errors name the index of the offending text."""
+    markers = _check_options(rules, markers, min_chars, backend)
+    if backend == "reference" or isinstance(rules, re.Pattern):
+        out = []
+        for i, t in enumerate(texts):
+            _check_text(t, f"texts[{i}]")
+            out.append(_reference(t, rules, markers, min_chars))
+        return out
+    if not isinstance(texts, (list, tuple)):
+        texts = list(texts)
+    try:
+        results = _core.segment_batch(texts, rules, list(markers), min_chars, num_threads)
+    except ValueError:
+        for i, t in enumerate(texts):
+            _check_text(t, f"texts[{i}]")
+        raise
+    return [Segments(s, e, k) for s, e, k in results]
+
+
+def assign_tokens(
+    token_offsets: np.ndarray | Sequence[tuple[int, int]],
+    segments: Segments,
+    text: str,
+    *,
+    backend: Backend = "cpp",
+) -> np.ndarray:
+    """Segment index (int64) of each token, -1 for tokens in no segment.
+
+    `token_offsets`: [num_tokens, 2] code-point spans into `text` (as a fast tokenizer's
+    `return_offsets_mapping` gives them). A token belongs to the segment holding its first
+    non-whitespace character; a whitespace-only token to the one holding its first character;
+    empty tokens and tokens outside the text get -1.
+    """
+    offsets = np.asarray(token_offsets, dtype=np.int64).reshape(-1, 2)
+    _check_text(text, "text")
+    if backend == "reference":
+        starts, ends = segments.starts.tolist(), segments.ends.tolist()
+        return np.asarray(assign_tokens_reference(offsets.tolist(), starts, ends, text), dtype=np.int64)
+    if backend != "cpp":
+        raise ValueError(f"backend must be 'cpp' or 'reference', got {backend!r}")
+    return _core.assign_tokens(offsets, segments.starts, segments.ends, text)

@@ -42,21 +42,25 @@ struct AsciiFlags {
 };
 constexpr AsciiFlags kAscii{};
 
-// Walks the ascending list of "hot" positions (characters a scan must look at); the positions asked
-// for never decrease.
-class HotCursor {
+// The bitmap of "hot" positions (characters a scan must look at, see decode_utf8_flagged).
+class HotBits {
    public:
-    explicit HotCursor(const std::vector<std::size_t>& hot) : hot_(hot.data()), n_(hot.size()) {}
-    // The first hot position >= i, or `limit` when there is none below `limit`.
-    std::size_t next(std::size_t i, std::size_t limit) {
-        while (k_ < n_ && hot_[k_] < i) ++k_;
-        return k_ < n_ && hot_[k_] < limit ? hot_[k_] : limit;
+    explicit HotBits(const std::vector<std::uint64_t>& bits) : bits_(bits.data()) {}
+    // The first hot position in [i, limit), or `limit` when there is none.
+    std::size_t next(std::size_t i, std::size_t limit) const {
+        if (i >= limit) return limit;
+        std::size_t w = i >> 6;
+        std::uint64_t word = bits_[w] & (~std::uint64_t{0} << (i & 63));
+        while (word == 0) {
+            if ((++w << 6) >= limit) return limit;
+            word = bits_[w];
+        }
+        const std::size_t pos = (w << 6) + static_cast<std::size_t>(__builtin_ctzll(word));
+        return pos < limit ? pos : limit;
     }
 
    private:
-    const std::size_t* hot_;
-    std::size_t n_;
-    std::size_t k_ = 0;
+    const std::uint64_t* bits_;
 };
 
 // A word of at most 8 ASCII characters, lowercased and packed into an integer (0: does not fit).
@@ -109,7 +113,7 @@ struct SearchCache {
 // look-ahead stop at its bounds [ps, pe).
 class PieceSegmenter {
    public:
-    PieceSegmenter(const char32_t* t, std::size_t ps, std::size_t pe, HotCursor& hot)
+    PieceSegmenter(const char32_t* t, std::size_t ps, std::size_t pe, const HotBits& hot)
         : t_(t), ps_(ps), pe_(pe), hot_(hot) {}
 
     // Appends the sorted cut positions (strictly inside the piece) for the given rules.
@@ -142,7 +146,7 @@ class PieceSegmenter {
 
     const char32_t* t_;
     std::size_t ps_, pe_;
-    HotCursor& hot_;
+    const HotBits& hot_;
     std::size_t fence_failed_from_ = kNone;
     std::size_t pair_failed_from_ = kNone;
     SearchCache bracket_, paren_;
@@ -379,13 +383,13 @@ void PieceSegmenter::cuts(RuleSet rules, Workspace& ws) {
 class Assembler {
    public:
     Assembler(const char32_t* t, std::size_t n, const Segmenter::Config& config, Workspace& ws, Segmentation& out)
-        : t_(t), n_(n), cfg_(config), opt_(config.options), ws_(ws), out_(out), marker_hot_(ws.hot), piece_hot_(ws.hot) {}
+        : t_(t), n_(n), cfg_(config), opt_(config.options), ws_(ws), out_(out), hot_(ws.hot) {}
 
     void run() {
         out_.clear();
         std::size_t pos = 0, i = 0, marker_start = kNone;
         while (i < n_) {
-            i = marker_hot_.next(i, n_);
+            i = hot_.next(i, n_);
             if (i >= n_) break;
             if (!may_start_marker(t_[i])) {
                 ++i;
@@ -434,7 +438,7 @@ class Assembler {
         out_.kinds.push_back(kind);
     }
     void piece(std::size_t ps, std::size_t pe) {
-        PieceSegmenter(t_, ps, pe, piece_hot_).cuts(opt_.rules, ws_);
+        PieceSegmenter(t_, ps, pe, hot_).cuts(opt_.rules, ws_);
         const std::vector<std::size_t>& cuts = ws_.cuts;
         const std::vector<std::size_t>& fences = ws_.fences;
         std::size_t s = ps, f = 0;
@@ -491,8 +495,7 @@ class Assembler {
     const SegmentOptions& opt_;
     Workspace& ws_;
     Segmentation& out_;
-    HotCursor marker_hot_;  // the marker scan runs ahead of the piece scans: two cursors
-    HotCursor piece_hot_;
+    HotBits hot_;
 };
 
 }  // namespace
@@ -513,9 +516,9 @@ Segmenter::Segmenter(SegmentOptions options) {
 }
 
 void Segmenter::segment_codepoints(const char32_t* t, std::size_t n, Segmentation& out) {
-    ws_.hot.clear();
+    ws_.hot.assign(n / 64 + 2, 0);
     for (std::size_t i = 0; i < n; ++i)
-        if (t[i] >= 0x80 || cfg_.hot_ascii[t[i]]) ws_.hot.push_back(i);
+        if (t[i] >= 0x80 || cfg_.hot_ascii[t[i]]) ws_.hot[i >> 6] |= std::uint64_t{1} << (i & 63);
     Assembler(t, n, cfg_, ws_, out).run();
 }
 

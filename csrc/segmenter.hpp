@@ -39,7 +39,7 @@ struct Region {
 // Scratch buffers reused across texts by one Segmenter.
 struct Workspace {
     std::vector<char32_t> codepoints;
-    std::vector<std::size_t> hot;  // positions the scans must look at, ascending
+    std::vector<std::uint64_t> hot;  // bitmap of the positions the scans must look at
     std::vector<std::size_t> cuts;
     std::vector<std::size_t> fences;
 };

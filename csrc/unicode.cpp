@@ -93,13 +93,15 @@ void decode_utf8(const char* data, std::size_t size, std::vector<char32_t>& out)
 }
 
 void decode_utf8_flagged(const char* data, std::size_t size, const bool (&flagged)[128],
-                         std::vector<char32_t>& out, std::vector<std::size_t>& hot) {
+                         std::vector<char32_t>& out, std::vector<std::uint64_t>& hot) {
     out.resize(size);
-    hot.clear();
+    hot.assign(size / 64 + 2, 0);
+    std::uint64_t* bits = hot.data();
     const auto* s = reinterpret_cast<const unsigned char*>(data);
     char32_t* const base = out.data();
     char32_t* o = base;
     std::size_t i = 0;
+    auto mark = [&](std::size_t pos) { bits[pos >> 6] |= std::uint64_t{1} << (pos & 63); };
 #if defined(__SSE2__)
     // Sixteen ASCII bytes at a time: widen to code points and find flagged bytes with byte compares.
     unsigned char wanted[16];
@@ -121,12 +123,12 @@ void decode_utf8_flagged(const char* data, std::size_t size, const bool (&flagge
             if (_mm_movemask_epi8(v) != 0) {  // a non-ASCII byte: take the scalar step below
                 const std::size_t stop = i + 16;
                 while (i < stop && s[i] < 0x80) {
-                    if (flagged[s[i]]) hot.push_back(static_cast<std::size_t>(o - base));
+                    if (flagged[s[i]]) mark(static_cast<std::size_t>(o - base));
                     *o++ = s[i++];
                 }
                 if (i < stop) {
                     char32_t cp;
-                    hot.push_back(static_cast<std::size_t>(o - base));
+                    mark(static_cast<std::size_t>(o - base));
                     i += decode_multibyte(s, size, i, cp);
                     *o++ = cp;
                 }
@@ -134,11 +136,12 @@ void decode_utf8_flagged(const char* data, std::size_t size, const bool (&flagge
             }
             __m128i hit = zero;
             for (int k = 0; k < num_wanted; ++k) hit = _mm_or_si128(hit, _mm_cmpeq_epi8(v, probes[k]));
-            unsigned mask = static_cast<unsigned>(_mm_movemask_epi8(hit));
-            const std::size_t pos = static_cast<std::size_t>(o - base);
-            while (mask != 0) {
-                hot.push_back(pos + static_cast<std::size_t>(__builtin_ctz(mask)));
-                mask &= mask - 1;
+            const auto mask = static_cast<std::uint64_t>(_mm_movemask_epi8(hit));
+            if (mask != 0) {
+                const std::size_t pos = static_cast<std::size_t>(o - base);
+                const std::size_t off = pos & 63;
+                bits[pos >> 6] |= mask << off;
+                if (off > 48) bits[(pos >> 6) + 1] |= mask >> (64 - off);
             }
             const __m128i lo = _mm_unpacklo_epi8(v, zero);
             const __m128i hi = _mm_unpackhi_epi8(v, zero);
@@ -153,12 +156,12 @@ void decode_utf8_flagged(const char* data, std::size_t size, const bool (&flagge
 #endif
     while (i < size) {
         if (s[i] < 0x80) {
-            if (flagged[s[i]]) hot.push_back(static_cast<std::size_t>(o - base));
+            if (flagged[s[i]]) mark(static_cast<std::size_t>(o - base));
             *o++ = s[i++];
             continue;
         }
         char32_t cp;
-        hot.push_back(static_cast<std::size_t>(o - base));
+        mark(static_cast<std::size_t>(o - base));
         i += decode_multibyte(s, size, i, cp);
         *o++ = cp;
     }

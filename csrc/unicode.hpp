@@ -35,9 +35,10 @@ inline bool is_lowercase(char32_t c) {
 // std::invalid_argument naming the byte offset of the first invalid sequence.
 void decode_utf8(const char* data, std::size_t size, std::vector<char32_t>& out);
 
-// decode_utf8 that also lists in `hot` (ascending) the code-point positions of every non-ASCII
-// character and of every ASCII character c with flagged[c]: the only places a scan needs to stop.
+// decode_utf8 that also sets, in the bitmap `hot` (bit p of word p / 64), the code-point positions
+// of every non-ASCII character and of every ASCII character c with flagged[c]: the only places a
+// scan needs to stop. `hot` is resized to size / 64 + 2 words.
 void decode_utf8_flagged(const char* data, std::size_t size, const bool (&flagged)[128],
-                         std::vector<char32_t>& out, std::vector<std::size_t>& hot);
+                         std::vector<char32_t>& out, std::vector<std::uint64_t>& hot);
 
 }  // namespace rdpt

@@ -33,8 +33,8 @@ def _check_options(rules: Rules, markers: Sequence[str] | None, min_chars: int, 
         raise ValueError(f"min_chars must be a non-negative int, got {min_chars!r}")
     markers = DEFAULT_MARKERS if markers is None else tuple(markers)
     for i, m in enumerate(markers):
-        if not isinstance(m, str) or not m:
-            raise ValueError(f"markers[{i}] must be a non-empty str, got {m!r}")
+        if not isinstance(m, str) or not m or m.isspace():
+            raise ValueError(f"markers[{i}] must be a str with a non-whitespace character, got {m!r}")
     return markers
 
 
@@ -127,11 +127,22 @@ def assign_tokens(
     non-whitespace character; a whitespace-only token to the one holding its first character;
     empty tokens and tokens outside the text get -1.
     """
-    offsets = np.asarray(token_offsets, dtype=np.int64).reshape(-1, 2)
+    offsets = np.asarray(token_offsets, dtype=np.int64)
+    if offsets.size == 0:
+        offsets = offsets.reshape(0, 2)
+    if offsets.ndim != 2 or offsets.shape[1] != 2:
+        raise ValueError(f"token_offsets must have shape [num_tokens, 2], got {list(offsets.shape)}")
     _check_text(text, "text")
+    starts, ends = segments.starts, segments.ends
+    bad = np.flatnonzero(starts > ends).tolist() + (np.flatnonzero(starts[1:] < ends[:-1]) + 1).tolist()
+    if bad:
+        k = min(bad)
+        raise ValueError(
+            f"segments must be sorted and disjoint; segment {k} is [{starts[k]}, {ends[k]})"
+        )
     if backend == "reference":
-        starts, ends = segments.starts.tolist(), segments.ends.tolist()
-        return np.asarray(assign_tokens_reference(offsets.tolist(), starts, ends, text), dtype=np.int64)
+        spans = assign_tokens_reference(offsets.tolist(), starts.tolist(), ends.tolist(), text)
+        return np.asarray(spans, dtype=np.int64)
     if backend != "cpp":
         raise ValueError(f"backend must be 'cpp' or 'reference', got {backend!r}")
     return _core.assign_tokens(offsets, segments.starts, segments.ends, text)

@@ -289,7 +289,7 @@ def simple_boundaries(t: str) -> set[int]:
 
 def pattern_boundaries(t: str, pattern: re.Pattern[str]) -> set[int]:
     """Custom rules: each match of `pattern` ends a segment; the whitespace after it joins it."""
-    return line_break_boundaries(t) | {whitespace_end(t, m.end()) for m in pattern.finditer(t)}
+    return {whitespace_end(t, m.end()) for m in pattern.finditer(t)}
 
 
 # ---------------------------------------------------------------- assembly

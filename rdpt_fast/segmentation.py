@@ -24,7 +24,9 @@ Backend = Literal["cpp", "reference"]
 __all__ = ["DEFAULT_MARKERS", "assign_tokens", "segment", "segment_batch"]
 
 
-def _check_options(rules: Rules, markers: Sequence[str] | None, min_chars: int, backend: str) -> tuple[str, ...]:
+def _check_options(
+    rules: Rules, markers: Sequence[str] | None, min_chars: int, backend: str
+) -> tuple[str, ...]:
     if not isinstance(rules, re.Pattern) and rules not in ("reasoning", "simple"):
         raise ValueError(f"rules must be 'reasoning', 'simple' or a compiled re.Pattern, got {rules!r}")
     if backend not in ("cpp", "reference"):
@@ -137,9 +139,7 @@ def assign_tokens(
     bad = np.flatnonzero(starts > ends).tolist() + (np.flatnonzero(starts[1:] < ends[:-1]) + 1).tolist()
     if bad:
         k = min(bad)
-        raise ValueError(
-            f"segments must be sorted and disjoint; segment {k} is [{starts[k]}, {ends[k]})"
-        )
+        raise ValueError(f"segments must be sorted and disjoint; segment {k} is [{starts[k]}, {ends[k]})")
     if backend == "reference":
         spans = assign_tokens_reference(offsets.tolist(), starts.tolist(), ends.tolist(), text)
         return np.asarray(spans, dtype=np.int64)

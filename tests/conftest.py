@@ -23,3 +23,11 @@ def corpus(request: pytest.FixtureRequest) -> list[str]:
     if not (DATA_DIR / request.param).exists():
         pytest.skip(f"real corpus {DATA_DIR / request.param} is absent (it lives in ../shared/data)")
     return load_responses(request.param)
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> Path:
+    """The folder of the real corpora (skips when it is absent)."""
+    if not all((DATA_DIR / name).exists() for name in CORPORA):
+        pytest.skip(f"real corpora are absent from {DATA_DIR} (they live in ../shared/data)")
+    return DATA_DIR

@@ -22,10 +22,42 @@ DEFAULT_MARKERS: tuple[str, ...] = (
     "<|end_of_solution|>",
 )
 ABBREVIATIONS = frozenset(
-    "e.g i.e etc vs cf approx resp fig figs eq eqs dr mr mrs ms prof st jr sr al ca viz ref refs sec ch "
-    "vol pp incl esp dept est".split()
+    [
+        "e.g",
+        "i.e",
+        "etc",
+        "vs",
+        "cf",
+        "approx",
+        "resp",
+        "fig",
+        "figs",
+        "eq",
+        "eqs",
+        "dr",
+        "mr",
+        "mrs",
+        "ms",
+        "prof",
+        "st",
+        "jr",
+        "sr",
+        "al",
+        "ca",
+        "viz",
+        "ref",
+        "refs",
+        "sec",
+        "ch",
+        "vol",
+        "pp",
+        "incl",
+        "esp",
+        "dept",
+        "est",
+    ]
 )
-ROMAN_NUMERALS = frozenset("i ii iii iv v vi vii viii ix x xi xii".split())
+ROMAN_NUMERALS = frozenset(["i", "ii", "iii", "iv", "v", "vi", "vii", "viii", "ix", "x", "xi", "xii"])
 CLOSING = frozenset(")]}\"'”’»")
 STRONG_TERMINATORS = frozenset("?!‽")
 WEAK_TERMINATORS = frozenset(".…")

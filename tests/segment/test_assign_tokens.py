@@ -1,5 +1,7 @@
 """Token-to-segment assignment: hand-worked cases and C++ == reference on random tokenizations."""
 
+import itertools
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -60,7 +62,7 @@ def test_empty_inputs(backend: str) -> None:
 def test_cpp_matches_reference(text: str, cuts: list[int], jitter: list[tuple[int, int]]) -> None:
     # a tokenization (sorted cut points) plus arbitrary, possibly overlapping or reversed spans
     points = sorted({0, len(text), *(c for c in cuts if c <= len(text))})
-    offsets = list(zip(points, points[1:])) + jitter
+    offsets = list(itertools.pairwise(points)) + jitter
     segs = segment(text)
     cpp = assign_tokens(offsets, segs, text)
     ref = assign_tokens(offsets, segs, text, backend="reference")

@@ -1,0 +1,79 @@
+"""What every benchmark shares: machine description, timing, and saving results as JSON."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import platform
+import shlex
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from rdpt_fast import __version__
+
+RESULTS_DIR = Path("benchmarks") / "results"
+
+
+def cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def machine_info() -> dict[str, Any]:
+    return {
+        "device": "cpu",
+        "cpu": cpu_model(),
+        "cores": os.cpu_count(),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "rdpt_fast": __version__,
+    }
+
+
+def run_header(benchmark: str, argv: list[str] | None) -> dict[str, Any]:
+    args = sys.argv[1:] if argv is None else argv
+    return {
+        "benchmark": benchmark,
+        "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "command": f"rdpt-fast bench {benchmark} {shlex.join(args)}".strip(),
+        "machine": machine_info(),
+    }
+
+
+def median_seconds(
+    fn: Callable[[], Any], repeats: int, setup: Callable[[], Any] | None = None
+) -> list[float]:
+    """Wall-clock seconds of `repeats` calls of `fn` (after `setup`, untimed, before each)."""
+    times = []
+    for _ in range(repeats):
+        if setup is not None:
+            setup()
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return times
+
+
+def summarize(times: list[float]) -> dict[str, float]:
+    return {"median_s": statistics.median(times), "min_s": min(times), "runs_s": times}
+
+
+def save_results(results: dict[str, Any], out_dir: Path, stem: str) -> Path:
+    """Write results as `<out_dir>/<stem>-<date>.json` (atomically) and return the path."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / f"{stem}-{results['date'][:10]}.json"
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+    return path

@@ -1,0 +1,62 @@
+"""Markdown tables for the README, rendered from saved benchmark results (never typed by hand)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+
+def segment_table(results: dict[str, Any]) -> str:
+    """The segmentation results as a Markdown table, with ratios measured in the same run."""
+    rows = results["rows"]
+    by_name = {r["impl"]: r for r in rows}
+    ref = next((r for r in rows if "reference" in r["impl"]), None)
+    bling = next((r for r in rows if r["impl"].startswith("blingfire")), None)
+    m = results["machine"]
+    lines = [
+        f"Segmentation, {m['cpu']} ({m['cores']} cores), {results['date'][:10]}, "
+        f"`{results['command']}`; median of runs on a {results['corpus']['sample_mb']:.1f} MB sample of "
+        "the real traces (pysbd on a smaller one).",
+        "",
+        "| implementation | MB/s | x reference | x blingfire | sample MB |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for name, r in by_name.items():
+        vs_ref = f"{r['mb_per_s'] / ref['mb_per_s']:.1f}" if ref else "-"
+        vs_bling = f"{r['mb_per_s'] / bling['mb_per_s']:.1f}" if bling else "-"
+        lines.append(f"| {name} | {r['mb_per_s']:.2f} | {vs_ref} | {vs_bling} | {r['mb']:.2f} |")
+    return "\n".join(lines)
+
+
+RENDERERS = {"segment": segment_table}
+
+
+def latest_results(results_dir: Path, benchmark: str) -> list[dict[str, Any]]:
+    """The newest saved results of `benchmark`, one per device kind (file name `<bench>-<device>-<date>`)."""
+    newest: dict[str, tuple[str, dict[str, Any]]] = {}
+    for path in sorted(results_dir.glob(f"{benchmark}-*.json")):
+        data = json.loads(path.read_text(encoding="utf-8"))
+        device = data["machine"].get("device", "cpu")
+        if device not in newest or data["date"] >= newest[device][0]:
+            newest[device] = (data["date"], data)
+    return [d for _, d in sorted(newest.values(), key=lambda x: x[1]["machine"].get("device", ""))]
+
+
+def update_readme(readme: Path, results_dir: Path, renderers: dict[str, Any] | None = None) -> bool:
+    """Replace each `<!-- bench:NAME -->` ... `<!-- /bench:NAME -->` block of `readme` with the
+    table(s) of the newest results. Returns True when the file changed."""
+    renderers = RENDERERS if renderers is None else renderers
+    text = original = readme.read_text(encoding="utf-8")
+    for name, render in renderers.items():
+        start, end = f"<!-- bench:{name} -->", f"<!-- /bench:{name} -->"
+        if start not in text or end not in text:
+            continue
+        found = latest_results(results_dir, name)
+        body = "\n\n".join(render(r) for r in found) if found else f"(no `{name}` results saved yet)"
+        head, rest = text.split(start, 1)
+        _, tail = rest.split(end, 1)
+        text = f"{head}{start}\n{body}\n{end}{tail}"
+    if text != original:
+        readme.write_text(text, encoding="utf-8")
+    return text != original

@@ -1,0 +1,27 @@
+"""`rdpt-fast bench NAME [ARGS]`: run one of the benchmarks shipped in rdpt_fast.bench."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+
+BENCHMARKS = {
+    "segment": "rdpt_fast.bench.segment",
+    "head": "rdpt_fast.bench.head",
+}
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "bench",
+        help="benchmarks (segment, head); results saved as JSON",
+        description="Run a benchmark; `rdpt-fast bench NAME --help` lists its options.",
+    )
+    p.add_argument("name", choices=sorted(BENCHMARKS))
+    p.add_argument("bench_args", nargs=argparse.REMAINDER, help="arguments for the benchmark")
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    module = importlib.import_module(BENCHMARKS[args.name])
+    return int(module.main(args.bench_args))

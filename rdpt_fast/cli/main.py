@@ -1,0 +1,41 @@
+"""The `rdpt-fast` command: one subcommand per job."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from rdpt_fast import __version__
+from rdpt_fast.cli import bench_cmd, segment_cmd
+
+SUBCOMMANDS = (segment_cmd, bench_cmd)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="rdpt-fast",
+        description="Fast per-sentence scoring of reasoning traces "
+        "(Reasoning Distillation Provenance Tracing).",
+    )
+    parser.add_argument("--version", action="version", version=f"rdpt-fast {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for module in SUBCOMMANDS:
+        module.add_parser(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.run(args))
+    except (FileNotFoundError, ValueError) as e:
+        print(f"rdpt-fast {args.command}: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"rdpt-fast {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

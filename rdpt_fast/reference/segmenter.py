@@ -155,64 +155,63 @@ def line_limit(t: str, i: int) -> int:
     return min(ends) if ends else len(t)
 
 
+class CloserSearch:
+    """`t.find(closer, start)` that remembers its last answer: the answer is the same for any start
+    up to the position found (or for any start at all when none was found), so many unclosed `\\[`
+    stay linear."""
+
+    def __init__(self, t: str):
+        self.t = t
+        self.last: dict[str, tuple[int, int]] = {}  # closer -> (searched from, found at or -1)
+
+    def find(self, closer: str, start: int) -> int:
+        if closer in self.last:
+            s0, found = self.last[closer]
+            if s0 <= start and (found == -1 or start <= found):
+                return found
+        found = self.t.find(closer, start)
+        self.last[closer] = (start, found)
+        return found
+
+
+def open_region(t: str, i: int, closers: CloserSearch) -> tuple[int | None, int, bool] | None:
+    """At position i: None when no opener starts there; else `(end, length, is_fence)` where `end`
+    is the end of the region it opens (None when its closer does not exist: literal text) and
+    `length` is the opener's length."""
+    if t[i] == "`" and fence_at(t, i):
+        return fence_close(t, i), 3, True
+    if t[i] == "$" and (i == 0 or t[i - 1] != "\\"):
+        if t.startswith("$$", i):
+            k = unescaped_dollars(t, i + 2, 2, len(t))
+            return (None if k is None else k + 2), 2, False
+        k = unescaped_dollars(t, i + 1, 1, line_limit(t, i))
+        return (None if k is None else k + 1), 1, False
+    if t.startswith("\\[", i):
+        k = closers.find("\\]", i + 2)
+        return (None if k == -1 else k + 2), 2, False
+    if t.startswith("\\(", i):
+        k = closers.find("\\)", i + 2)
+        return (None if k == -1 or k > line_limit(t, i) else k + 2), 2, False
+    return None
+
+
 def find_regions(t: str) -> list[tuple[int, int, bool]]:
     """Protected regions `(start, end, is_fence)`, scanned left to right, earliest opener first.
     An opener without its closer is literal text and the scan goes on after it."""
     regions: list[tuple[int, int, bool]] = []
-    closed_bracket_search: dict[str, tuple[int, int]] = {}  # closer -> (searched from, found at or -1)
-
-    def find_closer(closer: str, start: int) -> int:
-        # Cached so that many unclosed `\[` stay linear: the answer is the same for any start up
-        # to the position found (or for any start at all when none was found).
-        if closer in closed_bracket_search:
-            s0, found = closed_bracket_search[closer]
-            if s0 <= start and (found == -1 or start <= found):
-                return found
-        found = t.find(closer, start)
-        closed_bracket_search[closer] = (start, found)
-        return found
-
+    closers = CloserSearch(t)
     i = 0
     while i < len(t):
-        c = t[i]
-        if c == "`" and fence_at(t, i):
-            end = fence_close(t, i)
-            if end is None:
-                i += 3
-                continue
-            regions.append((i, end, True))
-            i = end
-        elif c == "$" and (i == 0 or t[i - 1] != "\\"):
-            if t.startswith("$$", i):
-                k = unescaped_dollars(t, i + 2, 2, len(t))
-                if k is None:
-                    i += 2
-                    continue
-                regions.append((i, k + 2, False))
-                i = k + 2
-            else:
-                k = unescaped_dollars(t, i + 1, 1, line_limit(t, i))
-                if k is None:
-                    i += 1
-                    continue
-                regions.append((i, k + 1, False))
-                i = k + 1
-        elif t.startswith("\\[", i):
-            k = find_closer("\\]", i + 2)
-            if k == -1:
-                i += 2
-                continue
-            regions.append((i, k + 2, False))
-            i = k + 2
-        elif t.startswith("\\(", i):
-            k = find_closer("\\)", i + 2)
-            if k == -1 or k > line_limit(t, i):
-                i += 2
-                continue
-            regions.append((i, k + 2, False))
-            i = k + 2
-        else:
+        opened = open_region(t, i, closers)
+        if opened is None:
             i += 1
+            continue
+        end, length, is_fence = opened
+        if end is None:
+            i += length
+            continue
+        regions.append((i, end, is_fence))
+        i = end
     return regions
 
 

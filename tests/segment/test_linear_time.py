@@ -32,12 +32,18 @@ ADVERSARIAL: dict[str, Callable[[int], str]] = {
 }
 
 
+LIMIT_S = 2.0  # a linear scan of these inputs takes milliseconds; a quadratic one takes minutes
+
+
 def best_time(text: str, repeats: int = 7) -> float:
     best = float("inf")
     for _ in range(repeats):
         t0 = time.perf_counter()
         segment(text)
-        best = min(best, time.perf_counter() - t0)
+        elapsed = time.perf_counter() - t0
+        if elapsed > LIMIT_S:
+            pytest.fail(f"{len(text):,} characters took {elapsed:.1f}s: not linear")
+        best = min(best, elapsed)
     return best
 
 

@@ -30,9 +30,19 @@ def cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
-def machine_info() -> dict[str, Any]:
+def device_name(device: str) -> str:
+    """A readable name of the device a benchmark ran on ("cuda": the GPU's name)."""
+    if device == "cuda":
+        import torch
+
+        return torch.cuda.get_device_name()
+    return f"{cpu_model()} ({os.cpu_count()} cores)"
+
+
+def machine_info(device: str = "cpu") -> dict[str, Any]:
     return {
-        "device": "cpu",
+        "device": device,
+        "device_name": device_name(device),
         "cpu": cpu_model(),
         "cores": os.cpu_count(),
         "platform": platform.platform(),
@@ -41,13 +51,14 @@ def machine_info() -> dict[str, Any]:
     }
 
 
-def run_header(benchmark: str, argv: list[str] | None) -> dict[str, Any]:
+def run_header(benchmark: str, argv: list[str] | None, device: str = "cpu") -> dict[str, Any]:
+    """The fields every results file starts with: benchmark, date (UTC), command, machine."""
     args = sys.argv[1:] if argv is None else argv
     return {
         "benchmark": benchmark,
         "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "command": f"rdpt-fast bench {benchmark} {shlex.join(args)}".strip(),
-        "machine": machine_info(),
+        "machine": machine_info(device),
     }
 
 

@@ -29,7 +29,13 @@ def segment_table(results: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-RENDERERS = {"segment": segment_table}
+def head_table(results: dict[str, Any]) -> str:
+    from rdpt_fast.bench.head import render_markdown
+
+    return render_markdown(results).rstrip("\n")
+
+
+RENDERERS = {"segment": segment_table, "head": head_table}
 
 
 def latest_results(results_dir: Path, benchmark: str) -> list[dict[str, Any]]:

@@ -1,0 +1,128 @@
+"""Triton kernel cases for the CPU interpreter; run by test_kernel_interpreter.py with TRITON_INTERPRET=1.
+
+Not collected by a plain ``pytest`` run (the name does not start with test_); the env var must be set
+before triton is imported, hence the separate process. fp32 and fp16 only: the interpreter's bf16
+arithmetic is not faithful.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+if os.environ.get("TRITON_INTERPRET") != "1":
+    pytest.skip("needs TRITON_INTERPRET=1 set before triton is imported", allow_module_level=True)
+
+import torch
+from head_truth import make_case, mean_error, naive_same_dtype_token_lp, segment_sums, truth
+from rdpt_fast.kernels.segment_logprobs import KernelConfig, fused_segment_logprobs
+
+from rdpt_fast.head import segment_logprobs, token_logprobs
+
+# (n, h, v, bias, scale, softcap): odd sizes so that token, hidden and vocab tiles are all ragged.
+CASES = [
+    (1, 32, 1000, False, 1.0, None),
+    (7, 100, 1000, True, 1.0, None),
+    (70, 32, 1100, False, 0.5, 30.0),
+    (33, 100, 777, True, 1.7, 5.0),
+]
+
+
+@pytest.mark.parametrize(("n", "h", "v", "bias", "scale", "softcap"), CASES)
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float16])
+def test_public_api_triton_backend(n, h, v, bias, scale, softcap, dtype) -> None:
+    case = make_case(n, h, v, dtype=dtype, seed=n + h + v, bias=bias, logit_scale=scale, softcap=softcap)
+    t = truth(case)
+    scores = segment_logprobs(
+        case.hidden,
+        case.weight,
+        case.targets,
+        case.segment_ids,
+        case.num_segments,
+        **case.kwargs(),
+        backend="triton",
+        return_token_logprobs=True,
+        with_entropy=True,
+        with_top1=True,
+    )
+    assert torch.equal(scores.num_tokens.long(), t.seg_count)
+    err = mean_error(scores.sum_logprob, scores.num_tokens, t)
+    if dtype == torch.float32:
+        assert err <= 1e-4
+    else:
+        naive_sum, naive_count = segment_sums(naive_same_dtype_token_lp(case), case)
+        assert err <= 2 * mean_error(naive_sum, naive_count, t) + 1e-3
+    torch.testing.assert_close(scores.token_logprobs.double(), t.token_lp, atol=1e-4, rtol=0)
+    torch.testing.assert_close(scores.entropy.double(), t.entropy, atol=2e-4, rtol=1e-5)
+    clear = t.top1_margin > 1e-3
+    assert torch.equal(scores.top1[clear], t.top1[clear])
+
+
+@pytest.mark.parametrize("num_splits", [1, 2, 5])
+@pytest.mark.parametrize(
+    "config",
+    [KernelConfig(16, 16, 16, 1), KernelConfig(32, 128, 64, 3), KernelConfig(64, 32, 128, 8)],
+    ids=["tiny", "wide", "deep"],
+)
+def test_kernel_splits_and_tiles(num_splits: int, config: KernelConfig) -> None:
+    """Forced vocab splits (LSE merge) and several tile shapes, including group ordering edge cases."""
+    case = make_case(45, 100, 600, seed=3, bias=True, softcap=8.0)
+    t = truth(case)
+    out = fused_segment_logprobs(
+        case.hidden,
+        case.weight,
+        case.targets,
+        case.segment_ids,
+        case.num_segments,
+        bias=case.bias,
+        logit_scale=1.0,
+        softcap=8.0,
+        with_entropy=True,
+        with_top1=True,
+        num_splits=num_splits,
+        config=config,
+    )
+    torch.testing.assert_close(out.token_logprobs.double(), t.token_lp, atol=1e-4, rtol=0)
+    torch.testing.assert_close(out.entropy.double(), t.entropy, atol=2e-4, rtol=1e-5)
+    assert torch.equal(out.seg_count.long(), t.seg_count)
+    assert mean_error(out.seg_sum, out.seg_count, t) <= 1e-4
+
+
+def test_larger_vocab_auto_splits() -> None:
+    """V = 50257 with a short batch: the automatic split count is > 1 here."""
+    case = make_case(7, 32, 50257, seed=4)
+    t = truth(case)
+    scores = segment_logprobs(
+        case.hidden, case.weight, case.targets, case.segment_ids, case.num_segments, backend="triton"
+    )
+    assert mean_error(scores.sum_logprob, scores.num_tokens, t) <= 1e-4
+
+
+def test_zero_tokens_and_zero_segments() -> None:
+    empty = torch.zeros(0, dtype=torch.int64)
+    scores = segment_logprobs(torch.zeros(0, 32), torch.randn(100, 32), empty, empty, 2, backend="triton")
+    assert scores.sum_logprob.tolist() == [0.0, 0.0] and scores.num_tokens.tolist() == [0, 0]
+    case = make_case(9, 32, 100, seed=1)
+    lp = token_logprobs(case.hidden, case.weight, case.targets, backend="triton")
+    torch.testing.assert_close(lp.double(), truth(case).token_lp, atol=1e-5, rtol=0)
+    seg = torch.full((9,), -1)
+    scores = segment_logprobs(case.hidden, case.weight, case.targets, seg, 0, backend="triton")
+    assert scores.sum_logprob.shape == (0,) and scores.num_tokens.shape == (0,)
+
+
+def test_all_ignored() -> None:
+    case = make_case(20, 32, 100, seed=2)
+    targets = torch.full((20,), -100)
+    scores = segment_logprobs(
+        case.hidden,
+        case.weight,
+        targets,
+        case.segment_ids,
+        case.num_segments,
+        backend="triton",
+        return_token_logprobs=True,
+        with_top1=True,
+    )
+    assert int(scores.num_tokens.sum()) == 0 and float(scores.sum_logprob.abs().sum()) == 0.0
+    assert bool((scores.token_logprobs == 0).all()) and not bool(scores.top1.any())

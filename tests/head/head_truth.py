@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 import torch
 
+from rdpt_fast.head import SegmentScores, segment_logprobs
+
 IGNORE = -100
 
 
@@ -138,3 +140,27 @@ def mean_error(seg_sum: torch.Tensor, seg_count: torch.Tensor, t: Truth) -> floa
     has = t.seg_count > 0
     mean = seg_sum.double().to(has.device) / seg_count.double().to(has.device).clamp(min=1)
     return float((mean - t.seg_mean)[has].abs().max()) if bool(has.any()) else 0.0
+
+
+def score_case(case: Case, **options) -> SegmentScores:
+    """`segment_logprobs` on a case's inputs and head options; `options` adds backend and flags."""
+    return segment_logprobs(
+        case.hidden,
+        case.weight,
+        case.targets,
+        case.segment_ids,
+        case.num_segments,
+        **case.kwargs(),
+        **options,
+    )
+
+
+def assert_error_within_tolerance(scores: SegmentScores, case: Case, t: Truth, dtype: torch.dtype) -> None:
+    """fp32: per-sentence mean log-prob within 1e-4 of fp64; fp16/bf16: error at most 2x that of the
+    naive same-dtype pipeline plus 1e-3 (the flash-attention test style)."""
+    err = mean_error(scores.sum_logprob, scores.num_tokens, t)
+    if dtype == torch.float32:
+        assert err <= 1e-4
+    else:
+        naive_sum, naive_count = segment_sums(naive_same_dtype_token_lp(case), case)
+        assert err <= 2 * mean_error(naive_sum, naive_count, t) + 1e-3

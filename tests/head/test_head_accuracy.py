@@ -6,9 +6,18 @@ import functools
 
 import pytest
 import torch
-from head_truth import Case, Truth, make_case, mean_error, naive_same_dtype_token_lp, segment_sums, truth
+from head_truth import (
+    Case,
+    Truth,
+    make_case,
+    mean_error,
+    naive_same_dtype_token_lp,
+    score_case,
+    segment_sums,
+    truth,
+)
 
-from rdpt_fast.head import segment_logprobs, token_logprobs
+from rdpt_fast.head import token_logprobs
 
 BACKENDS = ["torch", "reference"]
 SHAPES = [(n, h, v) for n in (1, 7, 257, 1000) for h in (32, 100) for v in (1000, 50257)]
@@ -34,13 +43,8 @@ def _small_chunks(case: Case) -> int:
 def test_fp32_segment_means_match_fp64(backend: str, n: int, h: int, v: int) -> None:
     opt = SHAPES.index((n, h, v)) % len(OPTIONS)
     case, t = _case_and_truth(n, h, v, torch.float32, opt)
-    scores = segment_logprobs(
-        case.hidden,
-        case.weight,
-        case.targets,
-        case.segment_ids,
-        case.num_segments,
-        **case.kwargs(),
+    scores = score_case(
+        case,
         backend=backend,
         return_token_logprobs=True,
         chunk_bytes=_small_chunks(case),
@@ -64,13 +68,8 @@ def test_low_precision_error_within_twice_naive(
 ) -> None:
     """Flash-attention style: error vs fp64 truth <= 2 x (naive same-dtype pipeline's error) + 1e-3."""
     case, t = _case_and_truth(n, h, v, dtype, opt)
-    scores = segment_logprobs(
-        case.hidden,
-        case.weight,
-        case.targets,
-        case.segment_ids,
-        case.num_segments,
-        **case.kwargs(),
+    scores = score_case(
+        case,
         backend=backend,
         chunk_bytes=_small_chunks(case),
     )
@@ -85,13 +84,8 @@ def test_low_precision_error_within_twice_naive(
 )
 def test_entropy_and_top1_match_fp64(backend: str, n: int, h: int, v: int, opt: int) -> None:
     case, t = _case_and_truth(n, h, v, torch.float32, opt)
-    scores = segment_logprobs(
-        case.hidden,
-        case.weight,
-        case.targets,
-        case.segment_ids,
-        case.num_segments,
-        **case.kwargs(),
+    scores = score_case(
+        case,
         backend=backend,
         with_entropy=True,
         with_top1=True,

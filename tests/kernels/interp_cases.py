@@ -15,7 +15,13 @@ if os.environ.get("TRITON_INTERPRET") != "1":
     pytest.skip("needs TRITON_INTERPRET=1 set before triton is imported", allow_module_level=True)
 
 import torch
-from head_truth import make_case, mean_error, naive_same_dtype_token_lp, segment_sums, truth
+from head_truth import (
+    assert_error_within_tolerance,
+    make_case,
+    mean_error,
+    score_case,
+    truth,
+)
 from rdpt_fast.kernels.segment_logprobs import KernelConfig, fused_segment_logprobs
 
 from rdpt_fast.head import segment_logprobs, token_logprobs
@@ -34,25 +40,15 @@ CASES = [
 def test_public_api_triton_backend(n, h, v, bias, scale, softcap, dtype) -> None:
     case = make_case(n, h, v, dtype=dtype, seed=n + h + v, bias=bias, logit_scale=scale, softcap=softcap)
     t = truth(case)
-    scores = segment_logprobs(
-        case.hidden,
-        case.weight,
-        case.targets,
-        case.segment_ids,
-        case.num_segments,
-        **case.kwargs(),
+    scores = score_case(
+        case,
         backend="triton",
         return_token_logprobs=True,
         with_entropy=True,
         with_top1=True,
     )
     assert torch.equal(scores.num_tokens.long(), t.seg_count)
-    err = mean_error(scores.sum_logprob, scores.num_tokens, t)
-    if dtype == torch.float32:
-        assert err <= 1e-4
-    else:
-        naive_sum, naive_count = segment_sums(naive_same_dtype_token_lp(case), case)
-        assert err <= 2 * mean_error(naive_sum, naive_count, t) + 1e-3
+    assert_error_within_tolerance(scores, case, t, dtype)
     torch.testing.assert_close(scores.token_logprobs.double(), t.token_lp, atol=1e-4, rtol=0)
     torch.testing.assert_close(scores.entropy.double(), t.entropy, atol=2e-4, rtol=1e-5)
     clear = t.top1_margin > 1e-3

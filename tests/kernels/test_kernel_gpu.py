@@ -6,7 +6,13 @@ import importlib.util
 
 import pytest
 import torch
-from head_truth import make_case, mean_error, naive_same_dtype_token_lp, segment_sums, truth
+from head_truth import (
+    assert_error_within_tolerance,
+    make_case,
+    mean_error,
+    score_case,
+    truth,
+)
 
 from rdpt_fast.head import segment_logprobs
 
@@ -17,10 +23,7 @@ pytestmark = [
 
 
 def _scores(case, backend: str = "triton", **kw):
-    return segment_logprobs(
-        case.hidden, case.weight, case.targets, case.segment_ids, case.num_segments,
-        **case.kwargs(), backend=backend, **kw,
-    )  # fmt: skip
+    return score_case(case, backend=backend, **kw)
 
 
 @pytest.mark.parametrize("dtype", [torch.bfloat16, torch.float16, torch.float32])
@@ -40,12 +43,7 @@ def test_model_shapes_against_fp64(dtype: torch.dtype, n: int, h: int, v: int, s
     t = truth(case)
     scores = _scores(case, with_entropy=True, with_top1=True)
     assert torch.equal(scores.num_tokens.long(), t.seg_count)
-    err = mean_error(scores.sum_logprob, scores.num_tokens, t)
-    if dtype == torch.float32:
-        assert err <= 1e-4
-    else:
-        naive_sum, naive_count = segment_sums(naive_same_dtype_token_lp(case), case)
-        assert err <= 2 * mean_error(naive_sum, naive_count, t) + 1e-3
+    assert_error_within_tolerance(scores, case, t, dtype)
     entropy_tol = 2e-4 if dtype == torch.float32 else 2e-3
     torch.testing.assert_close(scores.entropy.double(), t.entropy, atol=entropy_tol, rtol=1e-4)
     clear = t.top1_margin > 1e-2

@@ -387,6 +387,7 @@ class Assembler {
 
     void run() {
         out_.clear();
+        reserve_output();
         std::size_t pos = 0, i = 0, marker_start = kNone;
         while (i < n_) {
             i = hot_.next(i, n_);
@@ -417,6 +418,16 @@ class Assembler {
     }
 
    private:
+    // Every boundary sits at or right after a hot position, so their count bounds the number of
+    // segments; reserving it (capped at one segment per 8 characters) avoids regrowing the output.
+    void reserve_output() {
+        std::size_t hot = 0;
+        for (std::size_t w = 0; w <= n_ / 64; ++w) hot += static_cast<std::size_t>(__builtin_popcountll(ws_.hot[w]));
+        const std::size_t cap = std::min(hot + 1, n_ / 8 + 1);
+        out_.starts.reserve(cap);
+        out_.ends.reserve(cap);
+        out_.kinds.reserve(cap);
+    }
     bool may_start_marker(char32_t c) const {
         return c < 0x80 ? cfg_.first_ascii[c] : cfg_.any_nonascii_first;
     }

@@ -35,7 +35,39 @@ def head_table(results: dict[str, Any]) -> str:
     return render_markdown(results).rstrip("\n")
 
 
-RENDERERS = {"segment": segment_table, "head": head_table}
+def score_table(results: dict[str, Any]) -> str:
+    """Scoring throughput per test model: (a) per-sentence re-encoding, (b) naive full logits, (c) ours,
+    and K responses per prompt with and without prompt sharing."""
+    m = results["machine"]
+    cfg = results["config"]
+    lines = [
+        f"Scoring, {m['device_name']}, {results['date'][:10]}, `{results['command']}`; {cfg['dtype']}, "
+        f"{cfg['torch_threads']} torch thread(s), tokenizer: {cfg['tokenizer']}; traces: {cfg['traces']}.",
+        "",
+        "| model | (a) per-sentence tok/s | (b) naive full logits tok/s | (c) rdpt tok/s | (c)/(a) | (c)/(b) "
+        "| K | sharing speed-up | ideal | % of ideal |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for name, entry in results["models"].items():
+        rows = {r["method"]: r["tokens_per_s"] for r in entry["methods"]["rows"]}
+        meth, sh = entry["methods"], entry["sharing"]
+        cells = [
+            f"{name}: {entry['config']}",
+            f"{rows['per-sentence']:,.0f}",
+            f"{rows['naive-full-logits']:,.0f}",
+            f"{rows['rdpt']:,.0f}",
+            f"{meth['speedup_vs_per_sentence']:.1f}x",
+            f"{meth['speedup_vs_naive']:.2f}x",
+            str(sh["k"]),
+            f"{sh['speedup']:.2f}x",
+            f"{sh['ideal_speedup']:.2f}x",
+            f"{100 * sh['fraction_of_ideal']:.0f}%",
+        ]
+        lines.append(f"| {' | '.join(cells)} |")
+    return "\n".join(lines)
+
+
+RENDERERS = {"segment": segment_table, "head": head_table, "score": score_table}
 
 
 def latest_results(results_dir: Path, benchmark: str) -> list[dict[str, Any]]:

@@ -8,6 +8,7 @@ import importlib
 BENCHMARKS = {
     "segment": "rdpt_fast.bench.segment",
     "head": "rdpt_fast.bench.head",
+    "score": "rdpt_fast.bench.score",
 }
 
 

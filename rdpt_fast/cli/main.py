@@ -7,9 +7,9 @@ import sys
 from collections.abc import Sequence
 
 from rdpt_fast import __version__
-from rdpt_fast.cli import bench_cmd, segment_cmd
+from rdpt_fast.cli import bench_cmd, score_cmd, segment_cmd
 
-SUBCOMMANDS = (segment_cmd, bench_cmd)
+SUBCOMMANDS = (segment_cmd, score_cmd, bench_cmd)
 
 
 def build_parser() -> argparse.ArgumentParser:

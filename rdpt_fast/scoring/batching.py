@@ -1,0 +1,147 @@
+"""Planning forward passes for a window of prepared records.
+
+Two kinds of batch:
+- `PackedBatch`: rows of traces; each row holds one trace, or several short traces packed end to end
+  (block-diagonal attention, positions restarting at 0 per trace). Rows are padded to one length.
+- `SharedBatch`: K records whose rendered prompt tokens are identical: the prompt runs once, the K
+  continuations run batched on copies of its KV cache.
+Budget: rows x padded length <= max_tokens (a trace longer than the budget gets a batch of its own).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from rdpt_fast.scoring.prepare import Prepared
+
+
+@dataclass
+class PackedBatch:
+    """`rows[r]` lists the traces of row r in order; `width` is the padded row length."""
+
+    rows: list[list[Prepared]]
+
+    @property
+    def traces(self) -> list[Prepared]:
+        return [p for row in self.rows for p in row]
+
+    @property
+    def width(self) -> int:
+        return max(sum(p.length for p in row) for row in self.rows)
+
+    @property
+    def packed(self) -> bool:
+        """True when some row holds more than one trace (attention then needs a block-diagonal mask)."""
+        return any(len(row) > 1 for row in self.rows)
+
+    def split(self) -> list[PackedBatch]:
+        """Two batches with half the traces each, one trace per row (used after out-of-memory)."""
+        traces = self.traces
+        half = len(traces) // 2
+        return [PackedBatch([[p] for p in part]) for part in (traces[:half], traces[half:]) if part]
+
+
+@dataclass
+class SharedBatch:
+    """Records sharing the prompt tokens `members[0].input_ids[:num_prefix]`."""
+
+    members: list[Prepared]
+
+    @property
+    def traces(self) -> list[Prepared]:
+        return list(self.members)
+
+    @property
+    def prefix_length(self) -> int:
+        return self.members[0].num_prefix
+
+    def split(self) -> list[SharedBatch | PackedBatch]:
+        """Halves; a single member falls back to an ordinary (unshared) batch."""
+        if len(self.members) == 1:
+            return [PackedBatch([[self.members[0]]])]
+        half = len(self.members) // 2
+        return [SharedBatch(part) for part in (self.members[:half], self.members[half:])]
+
+
+Batch = PackedBatch | SharedBatch
+
+
+def shared_groups(
+    items: Sequence[Prepared], min_prefix: int = 1
+) -> tuple[list[list[Prepared]], list[Prepared]]:
+    """Groups (2+ records, input order) with identical prompt tokens, and the records left alone."""
+    by_key: dict[bytes, list[Prepared]] = defaultdict(list)
+    for p in items:
+        by_key[p.prefix_key].append(p)
+    groups, alone = [], []
+    for members in by_key.values():
+        if len(members) >= 2 and members[0].num_prefix >= min_prefix:
+            groups.append(members)
+        else:
+            alone.extend(members)
+    return groups, alone
+
+
+def plan_shared(members: list[Prepared], max_tokens: int) -> list[SharedBatch]:
+    """Length-sorted chunks of one group so that K x (longest continuation) <= max_tokens."""
+    ordered = sorted(members, key=lambda p: p.length, reverse=True)
+    out: list[SharedBatch] = []
+    current: list[Prepared] = []
+    for p in ordered:
+        if current and (len(current) + 1) * (current[0].length - p.num_prefix) > max_tokens:
+            out.append(SharedBatch(current))
+            current = []
+        current.append(p)
+    if current:
+        out.append(SharedBatch(current))
+    return out
+
+
+def plan_packed(
+    items: Sequence[Prepared], max_tokens: int, pack: bool, pack_width: int = 1024, max_padding: float = 0.125
+) -> list[PackedBatch]:
+    """Longest first; each batch's rows are as long as its longest trace; with `pack` and rows no longer than
+    `pack_width`, a trace goes into the first row with room left (first-fit decreasing), else into a new row
+    while rows x width fits the budget and the row would be at most `max_padding` padding; else a new batch.
+    (Longer rows stay unpacked: plain causal attention is faster there.)"""
+    ordered = sorted(items, key=lambda p: p.length, reverse=True)
+    batches: list[PackedBatch] = []
+    rows: list[list[Prepared]] = []
+    used: list[int] = []
+    width = 0
+    for p in ordered:
+        packing = pack and width <= pack_width
+        if rows and packing:
+            slot = next((r for r, u in enumerate(used) if u + p.length <= width), None)
+            if slot is not None:
+                rows[slot].append(p)
+                used[slot] += p.length
+                continue
+        little_padding = packing or p.length >= (1 - max_padding) * width  # packed rows fill up later
+        if rows and (len(rows) + 1) * width <= max_tokens and little_padding:
+            rows.append([p])
+            used.append(p.length)
+            continue
+        if rows:
+            batches.append(PackedBatch(rows))
+        rows, used, width = [[p]], [p.length], p.length
+    if rows:
+        batches.append(PackedBatch(rows))
+    return batches
+
+
+def plan(
+    items: Sequence[Prepared], max_tokens: int, *, share: bool, pack: bool, pack_width: int = 1024
+) -> list[Batch]:
+    """Batches for one look-ahead window: shared-prompt groups first, then the rest packed."""
+    if share:
+        groups, alone = shared_groups(items)
+    else:
+        groups, alone = [], list(items)
+    out: list[Batch] = []
+    for g in groups:
+        out.extend(plan_shared(g, max_tokens))
+    out.extend(plan_packed(alone, max_tokens, pack, pack_width))
+    return out

@@ -1,0 +1,324 @@
+"""`Scorer`: per-sentence log-probs of records under one causal LM, one forward pass per trace."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from rdpt_fast.scoring.batching import Batch, PackedBatch, SharedBatch, plan
+from rdpt_fast.scoring.model_head import base_model, head_params
+from rdpt_fast.scoring.precomputed import reduce_precomputed
+from rdpt_fast.scoring.prepare import (
+    KNOWN_FIELDS,
+    Prepared,
+    RecordProblem,
+    check_record,
+    prepare,
+    record_segments,
+)
+from rdpt_fast.scoring.runner import Runner, TraceScores
+from rdpt_fast.scoring.templates import AUTO, PromptRenderer, TemplateError
+from rdpt_fast.scoring.types import ScoredRecord, ScoreStats
+
+MODES = ("fast", "reference")
+DEFAULT_MAX_TOKENS = 16384
+DEFAULT_WINDOW = 256
+
+
+def is_oom(error: BaseException) -> bool:
+    """True for an accelerator (or host) out-of-memory error."""
+    oom_type = getattr(torch, "OutOfMemoryError", None) or torch.cuda.OutOfMemoryError
+    return isinstance(error, (oom_type, MemoryError)) or (
+        isinstance(error, RuntimeError) and "out of memory" in str(error)
+    )
+
+
+def resolve_device(device: str | torch.device) -> torch.device:
+    if str(device) == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(device)
+
+
+def resolve_dtype(dtype: str | torch.dtype, device: torch.device) -> torch.dtype:
+    """ "auto": bfloat16 on a GPU that supports it, else float32; names like "float16" or torch dtypes."""
+    if isinstance(dtype, torch.dtype):
+        return dtype
+    if dtype == "auto":
+        if device.type == "cuda" and torch.cuda.is_bf16_supported():
+            return torch.bfloat16
+        return torch.float32
+    names = {
+        **{"float32": torch.float32, "fp32": torch.float32, "bfloat16": torch.bfloat16},
+        **{"bf16": torch.bfloat16, "float16": torch.float16, "fp16": torch.float16},
+    }
+    if dtype not in names:
+        raise ValueError(f"dtype must be 'auto' or one of {', '.join(names)}, got {dtype!r}")
+    return names[dtype]
+
+
+def load_model(
+    path: str | Path,
+    *,
+    device: torch.device,
+    dtype: torch.dtype,
+    attn_implementation: str,
+    trust_remote_code: bool,
+) -> tuple[torch.nn.Module, Any]:
+    """A causal LM and its tokenizer from a local directory or hub id (safetensors only)."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    kwargs: dict[str, Any] = {"dtype": dtype, "use_safetensors": True, "trust_remote_code": trust_remote_code}
+    if attn_implementation == "auto":
+        attn_implementation = "sdpa"
+        if device.type == "cuda":
+            try:
+                import flash_attn  # noqa: F401
+
+                attn_implementation = "flash_attention_2"
+            except ImportError:
+                pass
+    kwargs["attn_implementation"] = attn_implementation
+    model = AutoModelForCausalLM.from_pretrained(str(path), **kwargs)
+    tokenizer = AutoTokenizer.from_pretrained(str(path), trust_remote_code=trust_remote_code)
+    return model.to(device).eval(), tokenizer
+
+
+class Scorer:
+    """Scores the sentences of records under one causal LM.
+
+    model: a local directory / hub id, an already loaded transformers causal LM, or None (then only records
+        carrying precomputed log-probs under `name` can be scored; `tokenizer` is required).
+    tokenizer: a fast (Rust) tokenizer; loaded from `model` when it is a path. Slow tokenizers are refused.
+    template: "auto" (the tokenizer's chat template when it has one, else raw), None (raw: the scored text is
+        exactly prompt + response), or a Jinja chat template string.
+    max_tokens_per_batch: token budget of one forward pass (rows x padded length).
+    mode: "fast" (batched, packed, shared prompts) or "reference" (one record at a time, full logits).
+    share_prompts / pack: switch prompt sharing and packing of short traces (fast mode); traces are packed
+        only into rows of at most `pack_width` tokens.
+    window: records read ahead and planned together; output keeps the input order.
+    name: the model's name, matched against a record's `logprobs_model` to use precomputed log-probs.
+    segment_options: keyword arguments of `rdpt_fast.segment` (rules, markers, min_chars).
+    """
+
+    def __init__(
+        self,
+        model: Any,
+        tokenizer: Any = None,
+        *,
+        device: str | torch.device = "auto",
+        dtype: str | torch.dtype = "auto",
+        template: str | None = AUTO,
+        attn_implementation: str = "auto",
+        max_tokens_per_batch: int = DEFAULT_MAX_TOKENS,
+        head_backend: str = "auto",
+        name: str | None = None,
+        mode: str = "fast",
+        share_prompts: bool = True,
+        pack: bool = True,
+        pack_width: int = 1024,
+        window: int = DEFAULT_WINDOW,
+        trust_remote_code: bool = False,
+        segment_options: Mapping[str, Any] | None = None,
+    ):
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
+        if max_tokens_per_batch < 1 or window < 1:
+            raise ValueError("max_tokens_per_batch and window must be positive")
+        self.device = resolve_device(device)
+        if isinstance(model, (str, Path)):
+            if name is None:
+                name = Path(str(model)).name or str(model)
+            loaded, loaded_tok = load_model(
+                model,
+                device=self.device,
+                dtype=resolve_dtype(dtype, self.device),
+                attn_implementation=attn_implementation,
+                trust_remote_code=trust_remote_code,
+            )
+            model, tokenizer = loaded, tokenizer or loaded_tok
+        elif model is not None:
+            if dtype != "auto":
+                model = model.to(resolve_dtype(dtype, self.device))
+            if str(device) != "auto":
+                model = model.to(self.device)
+            else:
+                self.device = next(model.parameters()).device
+            model.eval()
+            if attn_implementation != "auto" and hasattr(model, "set_attn_implementation"):
+                model.set_attn_implementation(attn_implementation)
+        if tokenizer is None:
+            raise ValueError("a tokenizer is needed when the model is given as an object or None")
+        if not getattr(tokenizer, "is_fast", False):
+            raise ValueError(
+                f"{type(tokenizer).__name__} is a slow tokenizer; rdpt-fast needs a fast (Rust) tokenizer "
+                "for token offsets (load it with use_fast=True or convert it)"
+            )
+        self.model = model
+        self.tokenizer = tokenizer
+        self.name = name or getattr(getattr(model, "config", None), "_name_or_path", None) or "model"
+        self.renderer = PromptRenderer(tokenizer, template)
+        self.mode = mode
+        self.share_prompts = share_prompts
+        self.pack = pack
+        self.pack_width = pack_width
+        self.window = window
+        self.max_tokens = max_tokens_per_batch
+        self.segment_options = dict(segment_options or {})
+        self.stats = ScoreStats()
+        self.max_length: int | None = None
+        self.runner: Runner | None = None
+        if model is not None:
+            self.max_length = getattr(model.config, "max_position_embeddings", None)
+            self.runner = Runner(model, base_model(model), head_params(model), head_backend)
+
+    # -- public -----------------------------------------------------------------------------------------
+    def score(self, records: Iterable[Mapping[str, Any]]) -> Iterator[ScoredRecord]:
+        """A ScoredRecord per record, in input order. Bad records get `error` set; the stream goes on.
+
+        Records are dicts: id, prompt (string or chat messages), response, optional segments
+        ({starts, ends, kinds}) and optional token_ids + logprobs with logprobs_model == this scorer's name.
+        """
+        it = iter(records)
+        start = 0
+        with ThreadPoolExecutor(max_workers=1) as pool:  # prepares the next window while this one runs
+            pending: Future | None = pool.submit(self._prepare_window, list(islice(it, self.window)), start)
+            while pending is not None:
+                results, count = pending.result()
+                if count == 0:
+                    break
+                start += count
+                nxt = list(islice(it, self.window))
+                pending = pool.submit(self._prepare_window, nxt, start) if nxt else None
+                yield from self._finish_window(results)
+
+    def score_one(self, record: Mapping[str, Any]) -> ScoredRecord:
+        return next(iter(self.score([record])))
+
+    # -- internals --------------------------------------------------------------------------------------
+    def _uses_precomputed(self, fields: Mapping[str, Any]) -> bool:
+        return fields.get("logprobs_model") == self.name and "token_ids" in fields and "logprobs" in fields
+
+    def _prepare_one(self, fields: Mapping[str, Any], index: int) -> Prepared | ScoredRecord:
+        fallback = f"record {index}"
+        if not isinstance(fields, Mapping):
+            return ScoredRecord.failed(fallback, f"a record must be a mapping, got {type(fields).__name__}")
+        fields = dict(fields)
+        try:
+            if self._uses_precomputed(fields):
+                return self._precomputed(fields, fallback)
+            if self.runner is None:
+                raise RecordProblem(f"no precomputed log-probs under {self.name!r} and no model to run")
+            return prepare(
+                index, fields, fallback, self.tokenizer, self.renderer, self.segment_options, self.max_length
+            )
+        except (RecordProblem, TemplateError, ValueError, TypeError) as e:
+            rid = fields.get("id")
+            extra = {k: v for k, v in fields.items() if k not in KNOWN_FIELDS}
+            return ScoredRecord.failed(fallback if rid is None else str(rid), str(e), extra)
+
+    def _precomputed(self, fields: dict[str, Any], fallback: str) -> ScoredRecord:
+        rid, _, response = check_record(fields, fallback)
+        segs = record_segments(fields, response, self.segment_options)
+        sums, counts = reduce_precomputed(
+            self.tokenizer, response, segs, fields["token_ids"], fields["logprobs"]
+        )
+        extra = {k: v for k, v in fields.items() if k not in KNOWN_FIELDS}
+        return ScoredRecord(
+            rid,
+            segs,
+            sums,
+            counts,
+            num_response_tokens=len(fields["token_ids"]),
+            source="precomputed",
+            fields=extra,
+        )
+
+    def _prepare_window(self, records: list[Any], start: int) -> tuple[list[Prepared | ScoredRecord], int]:
+        return [self._prepare_one(r, start + i) for i, r in enumerate(records)], len(records)
+
+    def _finish_window(self, items: list[Prepared | ScoredRecord]) -> Iterator[ScoredRecord]:
+        t0 = time.perf_counter()
+        prepared = [p for p in items if isinstance(p, Prepared)]
+        done: dict[int, ScoredRecord] = {}
+        if self.mode == "reference":
+            for p in prepared:
+                self._run_guarded(PackedBatch([[p]]), done, reference=True)
+        else:
+            for batch in plan(
+                prepared,
+                self.max_tokens,
+                share=self.share_prompts,
+                pack=self.pack,
+                pack_width=self.pack_width,
+            ):
+                self._run_guarded(batch, done, reference=False)
+        out = [done[item.index] if isinstance(item, Prepared) else item for item in items]
+        for result in out:
+            self.stats.records += 1
+            if result.error is not None:
+                self.stats.errors += 1
+            else:
+                self.stats.scored += 1
+                self.stats.precomputed += result.source == "precomputed"
+        self.stats.seconds += time.perf_counter() - t0
+        return iter(out)
+
+    def _run_guarded(self, batch: Batch, done: dict[int, ScoredRecord], *, reference: bool) -> None:
+        """Run a batch; on out-of-memory split it and retry; a single trace that does not fit is an error."""
+        try:
+            if reference:
+                scores = [self.runner.run_reference(p) for p in batch.traces]
+            else:
+                scores = self.runner.run(batch)
+        except Exception as e:
+            if not is_oom(e):
+                raise
+            if torch.cuda.is_available():
+                torch.cuda.empty_cache()
+            if len(batch.traces) == 1 and not isinstance(batch, SharedBatch):
+                p = batch.traces[0]
+                done[p.index] = ScoredRecord.failed(
+                    p.record_id, f"out of memory for a single trace of {p.length} tokens ({e})", p.fields
+                )
+                return
+            self.stats.oom_splits += 1
+            for part in batch.split():
+                self._run_guarded(part, done, reference=reference)
+            return
+        self._account(batch, scores, done)
+
+    def _account(self, batch: Batch, scores: list[TraceScores], done: dict[int, ScoredRecord]) -> None:
+        shared = isinstance(batch, SharedBatch)
+        self.stats.batches += 1
+        traces = batch.traces
+        if shared:
+            self.stats.shared_groups += 1
+            forwarded = batch.prefix_length + sum(p.length - batch.prefix_length for p in traces)
+            padded = len(traces) * max(p.length - batch.prefix_length for p in traces) - (
+                forwarded - batch.prefix_length
+            )
+        else:
+            forwarded = sum(p.length for p in traces)
+            padded = len(batch.rows) * batch.width - forwarded
+        self.stats.forwarded_tokens += forwarded
+        self.stats.padded_tokens += padded
+        for p, s in zip(traces, scores):
+            self.stats.scored_tokens += p.length
+            done[p.index] = ScoredRecord(
+                p.record_id,
+                p.segments,
+                s.sum_logprob.astype(np.float64),
+                s.num_tokens.astype(np.int64),
+                num_prompt_tokens=p.num_prefix,
+                num_response_tokens=p.length - p.num_prefix,
+                prompt_shared=shared,
+                source="model",
+                fields=p.fields,
+            )

@@ -15,7 +15,7 @@ BENCHMARKS = {
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "bench",
-        help="benchmarks (segment, head); results saved as JSON",
+        help="benchmarks (segment, head, score); results saved as JSON",
         description="Run a benchmark; `rdpt-fast bench NAME --help` lists its options.",
     )
     p.add_argument("name", choices=sorted(BENCHMARKS))

@@ -139,3 +139,17 @@ def test_options_reach_the_segmenter(flag: list[str], monkeypatch, capsys) -> No
     rc, out, _ = run_cli(["segment", *flag], "<s>a; b. Cc. Dd", monkeypatch, capsys)
     assert rc == 0
     assert len(json.loads(out)["starts"]) >= 2
+
+
+def test_closed_pipe_is_not_an_error(tmp_path: Path) -> None:
+    text = tmp_path / "long.txt"
+    text.write_text("One sentence here. " * 50_000)
+    proc = subprocess.run(
+        f"{sys.executable} -m rdpt_fast.cli.main segment --show < {text} | head -n 1",
+        shell=True,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert proc.stdout.startswith("   0 text")
+    assert "Traceback" not in proc.stderr and "BrokenPipe" not in proc.stderr

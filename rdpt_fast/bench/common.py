@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import gzip
 import json
 import os
 import platform
@@ -17,6 +18,24 @@ from typing import Any
 from rdpt_fast import __version__
 
 RESULTS_DIR = Path("benchmarks") / "results"
+CORPORA = ("thought_anchors_r1_distill_llama8b.jsonl.gz", "skythought_aime24.jsonl.gz")
+
+
+def find_data_dir(explicit: str | None, names: tuple[str, ...] = CORPORA) -> Path:
+    """The folder holding the trace corpora `names` (`explicit`, else ../shared/data/traces)."""
+    candidates = [Path(explicit)] if explicit else [Path("../shared/data/traces"), Path("shared/data/traces")]
+    for c in candidates:
+        if all((c / name).exists() for name in names):
+            return c
+    raise FileNotFoundError(
+        f"trace corpora {', '.join(names)} not found in {', '.join(map(str, candidates))} (use --data DIR)"
+    )
+
+
+def load_corpus(path: Path) -> list[dict[str, Any]]:
+    """Every record of a JSONL.gz corpus."""
+    with gzip.open(path, "rt", encoding="utf-8") as f:
+        return [json.loads(line) for line in f]
 
 
 def cpu_model() -> str:

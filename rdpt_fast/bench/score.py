@@ -19,10 +19,7 @@ with a small vocabulary (the base model dominates, as in real LMs).
 from __future__ import annotations
 
 import argparse
-import gzip
-import json
 import os
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -30,27 +27,19 @@ from typing import Any
 import numpy as np
 import torch
 
-from rdpt_fast.bench.common import RESULTS_DIR, run_header, save_results
+from rdpt_fast.bench.common import (
+    RESULTS_DIR,
+    find_data_dir,
+    load_corpus,
+    median_seconds,
+    run_header,
+    save_results,
+)
 from rdpt_fast.segmentation import assign_tokens, segment
 from rdpt_fast.segments import Segments
 
 CORPUS = "thought_anchors_r1_distill_llama8b.jsonl.gz"
 TRAIN_CORPUS = "skythought_aime24.jsonl.gz"
-
-
-def find_data_dir(explicit: str | None) -> Path:
-    candidates = [Path(explicit)] if explicit else [Path("../shared/data/traces"), Path("shared/data/traces")]
-    for c in candidates:
-        if (c / CORPUS).exists():
-            return c
-    raise FileNotFoundError(
-        f"trace corpus {CORPUS} not found in {', '.join(map(str, candidates))} (--data DIR)"
-    )
-
-
-def load(path: Path) -> list[dict[str, Any]]:
-    with gzip.open(path, "rt", encoding="utf-8") as f:
-        return [json.loads(line) for line in f]
 
 
 def long_traces(records: list[dict[str, Any]], n: int, min_sentences: int, max_chars: int) -> list[dict]:
@@ -106,14 +95,9 @@ def naive_full_logits(model: torch.nn.Module, tok: Any, prompt: str, response: s
 
 
 def timed(fn: Callable[[], Any], repeats: int) -> tuple[float, Any]:
-    """Median seconds over `repeats` calls (after one untimed warm-up call) and the last result."""
+    """Median seconds over `repeats` calls, after one untimed warm-up call whose result is returned."""
     result = fn()
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - t0)
-    return float(np.median(times)), result
+    return float(np.median(median_seconds(fn, repeats))), result
 
 
 def run_methods(model, tok, traces: list[dict], per_sentence_traces: int, repeats: int) -> dict[str, Any]:
@@ -227,10 +211,12 @@ def main(argv: list[str] | None = None) -> int:
         torch.set_num_threads(args.threads)
     from rdpt_fast.scoring.tiny import random_model, train_tokenizer
 
-    data = find_data_dir(args.data)
-    records = load(data / CORPUS)
-    tok = train_tokenizer([r["response"] for r in load(data / TRAIN_CORPUS)[:200]], 4096)
+    data = find_data_dir(args.data, (CORPUS, TRAIN_CORPUS))
+    records = load_corpus(data / CORPUS)
+    tok = train_tokenizer([r["response"] for r in load_corpus(data / TRAIN_CORPUS)[:200]], 4096)
     traces = long_traces(records, args.traces, 100, args.max_chars)
+    if not traces:
+        raise ValueError(f"no trace of {CORPUS} has 100+ sentences within --max-chars {args.max_chars}")
     results = run_header("score", argv)
     results["config"] = {
         "tokenizer": "byte-level BPE, 4096 tokens, trained on the skythought traces",

@@ -8,33 +8,27 @@ fresh copies of the strings, so the UTF-8 view CPython caches inside a str is ne
 from __future__ import annotations
 
 import argparse
-import gzip
-import json
 import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from rdpt_fast.bench.common import RESULTS_DIR, median_seconds, run_header, save_results, summarize
+from rdpt_fast.bench.common import (
+    CORPORA,
+    RESULTS_DIR,
+    find_data_dir,
+    load_corpus,
+    median_seconds,
+    run_header,
+    save_results,
+    summarize,
+)
 from rdpt_fast.segmentation import segment_batch
-
-CORPORA = ("thought_anchors_r1_distill_llama8b.jsonl.gz", "skythought_aime24.jsonl.gz")
-
-
-def find_data_dir(explicit: str | None) -> Path:
-    candidates = [Path(explicit)] if explicit else [Path("../shared/data/traces"), Path("shared/data/traces")]
-    for c in candidates:
-        if all((c / name).exists() for name in CORPORA):
-            return c
-    raise FileNotFoundError(f"trace corpora not found in {', '.join(map(str, candidates))} (use --data DIR)")
 
 
 def load_sample(data_dir: Path, max_mb: float) -> list[str]:
     """Every response of both corpora, thinned evenly (every k-th) to about `max_mb` MB."""
-    texts: list[str] = []
-    for name in CORPORA:
-        with gzip.open(data_dir / name, "rt", encoding="utf-8") as f:
-            texts.extend(json.loads(line)["response"] for line in f)
+    texts = [r["response"] for name in CORPORA for r in load_corpus(data_dir / name)]
     total = sum(len(t.encode()) for t in texts) / 1e6
     step = max(1, round(total / max_mb)) if max_mb > 0 else 1
     return texts[::step]

@@ -15,11 +15,9 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
-torch = pytest.importorskip("torch")
-transformers = pytest.importorskip("transformers")
-tokenizers = pytest.importorskip("tokenizers")
+import torch
 
-from rdpt_fast.scoring.tiny import THINK_TEMPLATE, random_model, save_and_reload, train_tokenizer  # noqa: E402
+from rdpt_fast.scoring.tiny import THINK_TEMPLATE, random_model, save_and_reload, train_tokenizer
 
 DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "traces"
 

@@ -1,8 +1,9 @@
 """rdpt-fast: per-sentence scoring of reasoning traces for Reasoning Distillation Provenance Tracing.
 
 Segmentation (C++ core, pure-Python reference), LM-head scoring (Triton / chunked torch / naive
-reference) and the Scorer (every sentence of a trace in one forward pass). The head and scoring APIs
-are imported on first use, so segmentation alone does not load torch.
+reference), the Scorer (every sentence of a trace in one forward pass) and RDPT on top of it (trace,
+select, classify, adaptive beta, report). Everything but segmentation is imported on first use, so
+segmentation alone does not load torch.
 """
 
 from __future__ import annotations
@@ -14,6 +15,19 @@ from rdpt_fast.segments import KIND_NAMES, Segment, Segments
 
 if TYPE_CHECKING:
     from rdpt_fast.head import SegmentScores, segment_logprobs, token_logprobs
+    from rdpt_fast.rdpt import (
+        AdaptiveBeta,
+        ModelSource,
+        RunResult,
+        SelectResult,
+        adaptive_beta,
+        classify,
+        classify_folder,
+        classify_selection,
+        select,
+        trace,
+    )
+    from rdpt_fast.rdpt.report import report
     from rdpt_fast.scoring import ScoredRecord, Scorer, ScoreStats
 
 __version__ = "0.1.0"
@@ -25,23 +39,50 @@ _LAZY_EXPORTS = {
     "ScoreStats": "rdpt_fast.scoring",
     "ScoredRecord": "rdpt_fast.scoring",
     "Scorer": "rdpt_fast.scoring",
+    **dict.fromkeys(
+        (
+            "AdaptiveBeta",
+            "ModelSource",
+            "RunResult",
+            "SelectResult",
+            "adaptive_beta",
+            "classify",
+            "classify_folder",
+            "classify_selection",
+            "select",
+            "trace",
+        ),
+        "rdpt_fast.rdpt",
+    ),
+    "report": "rdpt_fast.rdpt.report",  # matplotlib is imported only when a report is made
 }
 
 __all__ = [
     "DEFAULT_MARKERS",
     "KIND_NAMES",
+    "AdaptiveBeta",
+    "ModelSource",
+    "RunResult",
     "ScoreStats",
     "ScoredRecord",
     "Scorer",
     "Segment",
     "SegmentScores",
     "Segments",
+    "SelectResult",
     "__version__",
+    "adaptive_beta",
     "assign_tokens",
+    "classify",
+    "classify_folder",
+    "classify_selection",
+    "report",
     "segment",
     "segment_batch",
     "segment_logprobs",
+    "select",
     "token_logprobs",
+    "trace",
 ]
 
 

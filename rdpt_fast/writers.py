@@ -45,6 +45,15 @@ class RowWriter:
             self._stream.write(lines.encode("utf-8") if self._binary else lines)
         self.rows_written += len(rows)
 
+    def write_table(self, table: pa.Table) -> None:
+        """Write an Arrow table (Parquet output only; the schema of the first table is the file's)."""
+        if self._fmt != "parquet":
+            raise ValueError("write_table needs a Parquet output")
+        if self._parquet is None:
+            self._parquet = pq.ParquetWriter(self._stream, self._schema or table.schema)
+        self._parquet.write_table(table)
+        self.rows_written += table.num_rows
+
     def finish(self) -> None:
         if self._fmt == "parquet":
             if self._parquet is None:  # no rows: still a valid, empty file with the schema

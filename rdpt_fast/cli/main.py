@@ -8,9 +8,17 @@ import sys
 from collections.abc import Sequence
 
 from rdpt_fast import __version__
-from rdpt_fast.cli import bench_cmd, score_cmd, segment_cmd
+from rdpt_fast.cli import (
+    bench_cmd,
+    classify_cmd,
+    report_cmd,
+    score_cmd,
+    segment_cmd,
+    select_cmd,
+    trace_cmd,
+)
 
-SUBCOMMANDS = (segment_cmd, score_cmd, bench_cmd)
+SUBCOMMANDS = (segment_cmd, score_cmd, trace_cmd, select_cmd, classify_cmd, report_cmd, bench_cmd)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from collections import deque
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,6 +12,8 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from rdpt_fast.cli.options import add_model_options, model_kwargs
+from rdpt_fast.progress import Progress
 from rdpt_fast.records import Record, RecordError, iter_records
 from rdpt_fast.writers import open_rows
 
@@ -45,40 +46,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--model", required=True, help="local model directory (or hub id where a network exists)")
     p.add_argument("--input", nargs="+", required=True, metavar="FILE", help="JSONL, JSONL.gz or Parquet")
     p.add_argument("--output", "-o", required=True, metavar="DIR", help="output folder")
-    p.add_argument(
-        "--template",
-        default="auto",
-        help="'auto' (the tokenizer's chat template, else raw), 'none' (raw prompt + response), "
-        "a Jinja chat template file, or an inline Jinja template",
-    )
-    p.add_argument("--dtype", default="auto", help="auto, float32, bfloat16, float16")
-    p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N")
-    p.add_argument("--attn-implementation", default="auto", help="auto, sdpa, eager, flash_attention_2")
-    p.add_argument("--max-tokens", type=int, default=16384, help="token budget of one forward pass")
     p.add_argument("--window", type=int, default=256, help="records planned together (sharing, packing)")
     p.add_argument("--shard-records", type=int, default=2000, help="records per output shard")
     p.add_argument("--name", help="model name (default: the model folder's name); matches logprobs_model")
-    p.add_argument("--mode", choices=["fast", "reference"], default="fast")
     p.add_argument("--no-share", action="store_true", help="do not share prompt KV across responses")
     p.add_argument("--no-pack", action="store_true", help="do not pack short traces into one row")
-    p.add_argument("--head-backend", default="auto", choices=["auto", "triton", "torch", "reference"])
-    p.add_argument("--trust-remote-code", action="store_true")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress line")
+    add_model_options(p)
     p.set_defaults(run=run)
-
-
-def template_arg(value: str) -> str | None:
-    if value == "auto":
-        return "auto"
-    if value.lower() == "none":
-        return None
-    if "{{" in value or "{%" in value:
-        return value  # an inline Jinja template
-    path = Path(value)
-    if not path.is_file():
-        raise FileNotFoundError(
-            f"--template {value}: not 'auto', 'none', a Jinja template or a template file"
-        )
-    return path.read_text(encoding="utf-8")
 
 
 def done_ids(out_dir: Path) -> tuple[set[str], int]:
@@ -109,28 +84,6 @@ def sentence_rows(result: Any, model_name: str) -> list[dict[str, Any]]:
     ]
 
 
-class Progress:
-    """Records, tokens and tokens/s on stderr, at most every `every` seconds."""
-
-    def __init__(self, every: float = 2.0):
-        self.t0 = time.perf_counter()
-        self.last = 0.0
-        self.every = every
-
-    def show(self, records: int, tokens: int, final: bool = False) -> None:
-        now = time.perf_counter() - self.t0
-        if not final and now - self.last < self.every:
-            return
-        self.last = now
-        rate = tokens / now if now > 0 else 0.0
-        end = "\n" if final or not sys.stderr.isatty() else "\r"
-        print(
-            f"rdpt-fast score: {records} records, {tokens} tokens, {rate:,.0f} tokens/s",
-            end=end,
-            file=sys.stderr,
-        )
-
-
 def run(args: argparse.Namespace) -> int:
     from rdpt_fast.scoring import Scorer
 
@@ -140,17 +93,11 @@ def run(args: argparse.Namespace) -> int:
     scorer = Scorer(
         args.model,
         device=args.device,
-        dtype=args.dtype,
-        template=template_arg(args.template),
-        attn_implementation=args.attn_implementation,
-        max_tokens_per_batch=args.max_tokens,
-        head_backend=args.head_backend,
         name=args.name,
-        mode=args.mode,
         share_prompts=not args.no_share,
         pack=not args.no_pack,
         window=args.window,
-        trust_remote_code=args.trust_remote_code,
+        **model_kwargs(args),
     )
     rejected: list[RecordError] = []
     locations: deque[str] = deque()
@@ -178,7 +125,7 @@ def run(args: argparse.Namespace) -> int:
             locations.append(item.location)
             yield item.fields
 
-    progress = Progress()
+    progress = Progress("rdpt-fast score", quiet=args.quiet)
     rows: list[dict[str, Any]] = []
     in_shard = scored = 0
 
@@ -200,9 +147,9 @@ def run(args: argparse.Namespace) -> int:
         scored += 1
         if in_shard >= args.shard_records:
             flush()
-        progress.show(scored, scorer.stats.scored_tokens)
+        progress.update(1, scorer.stats.scored_tokens - progress.tokens)
     flush()
-    progress.show(scored, scorer.stats.scored_tokens, final=True)
+    progress.close()
     for err in rejected:
         print(f"rdpt-fast score: rejected {err}", file=sys.stderr)
     with open_rows(out_dir / REJECTS) as rw:

@@ -73,7 +73,7 @@ def test_score_cli_writes_resumes_and_rejects(qwen_dir, records, tmp_path, capsy
 def test_template_argument(tmp_path):
     import pytest
 
-    from rdpt_fast.cli.score_cmd import template_arg
+    from rdpt_fast.cli.options import template_arg
 
     assert template_arg("auto") == "auto" and template_arg("none") is None
     assert template_arg("{{ messages[0]['content'] }}") == "{{ messages[0]['content'] }}"

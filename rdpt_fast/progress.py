@@ -1,0 +1,80 @@
+"""Progress of a long run on stderr: a redrawn bar on a terminal, a line every few seconds in a log."""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import TextIO
+
+
+def _duration(seconds: float) -> str:
+    seconds = int(seconds)
+    return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+
+
+class Progress:
+    """Records done (of `total` when known), tokens/s and ETA for one pass.
+
+    quiet: print nothing but the final line. On a terminal (or with tty=True) the bar is redrawn at most every
+    0.2 s; otherwise (tty=False: e.g. several passes printing at once) a line every `log_every` seconds.
+    """
+
+    def __init__(
+        self,
+        label: str,
+        total: int | None = None,
+        *,
+        quiet: bool = False,
+        stream: TextIO | None = None,
+        log_every: float = 10.0,
+        tty: bool | None = None,
+    ):
+        self.label = label
+        self.total = total
+        self.quiet = quiet
+        self.stream = stream or sys.stderr
+        self.tty = bool(getattr(self.stream, "isatty", lambda: False)()) if tty is None else tty
+        self.every = 0.2 if self.tty else log_every
+        self.t0 = time.perf_counter()
+        self.last = 0.0
+        self.records = 0
+        self.tokens = 0
+
+    def update(self, records: int = 0, tokens: int = 0) -> None:
+        """Add `records` finished records and `tokens` scored tokens."""
+        self.records += records
+        self.tokens += tokens
+        now = time.perf_counter() - self.t0
+        if not self.quiet and now - self.last >= self.every:
+            self.last = now
+            self._print(self.line(now), final=False)
+
+    def line(self, elapsed: float) -> str:
+        rate = self.tokens / elapsed if elapsed > 0 else 0.0
+        parts = [self.label]
+        if self.total:
+            frac = min(self.records / self.total, 1.0)
+            bar = "#" * int(frac * 20)
+            parts.append(f"[{bar:<20}] {100 * frac:3.0f}% {self.records:,}/{self.total:,} records")
+        else:
+            parts.append(f"{self.records:,} records")
+        parts.append(f"{rate:,.0f} tokens/s")
+        if self.total and self.records and self.records < self.total:
+            parts.append(f"ETA {_duration(elapsed * (self.total - self.records) / self.records)}")
+        parts.append(f"elapsed {_duration(elapsed)}")
+        return " | ".join(parts)
+
+    def close(self) -> float:
+        """Print the final line; returns the seconds the pass took."""
+        elapsed = time.perf_counter() - self.t0
+        if self.total is not None:
+            self.total = self.records  # the total was an estimate (input lines); now it is known
+        self._print(self.line(elapsed), final=True)
+        return elapsed
+
+    def _print(self, text: str, *, final: bool) -> None:
+        if self.tty and not self.quiet:
+            end = "\n" if final else ""
+            print(f"\r\033[K{text}", end=end, file=self.stream, flush=True)
+        else:
+            print(text, file=self.stream, flush=True)

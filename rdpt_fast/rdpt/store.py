@@ -1,0 +1,143 @@
+"""The output folder of a run: file names, `run.json`, and the manifest of completed shards.
+
+A shard is complete when its file has been renamed into place *and* the manifest lists it; the manifest
+is rewritten atomically after each shard. A file the manifest does not list (a kill between the rename
+and the manifest write) is redone, and overwritten by a file with the same name, so nothing is
+duplicated. `run.json` holds the settings a folder was written with; a rerun with other scoring
+settings is refused (unless `overwrite`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import threading
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+RUN_JSON = "run.json"
+MANIFEST = "manifest.json"
+REJECTS = "rejects.jsonl"
+SENTENCES = "sentences"
+RECORDS = "records"
+SCORES = "scores"
+JOIN = "join"  # manifest stage name of the sentences + records shards
+
+
+def write_json(path: Path, value: Any) -> None:
+    """Write JSON to `path` atomically (temporary file, fsync, rename)."""
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    with open(tmp, "w", encoding="utf-8") as f:
+        json.dump(value, f, indent=2, sort_keys=False, default=str)
+        f.write("\n")
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def read_json(path: Path) -> Any:
+    with open(path, encoding="utf-8") as f:
+        return json.load(f)
+
+
+def shard_name(index: int) -> str:
+    return f"part-{index:05d}.parquet"
+
+
+class RunFolder:
+    """Paths and bookkeeping of one output folder."""
+
+    def __init__(self, root: str | Path):
+        self.root = Path(root)
+        self.manifest: dict[str, Any] = {"stages": {}, "num_chunks": None}
+        self._lock = threading.Lock()  # model passes on several devices mark shards concurrently
+
+    # -- paths ------------------------------------------------------------------------------------------
+    def scores_path(self, role: str, chunk: int) -> Path:
+        return self.root / SCORES / role / shard_name(chunk)
+
+    def sentences_path(self, chunk: int) -> Path:
+        return self.root / SENTENCES / shard_name(chunk)
+
+    def records_path(self, chunk: int) -> Path:
+        return self.root / RECORDS / shard_name(chunk)
+
+    @property
+    def run_json(self) -> Path:
+        return self.root / RUN_JSON
+
+    @property
+    def rejects(self) -> Path:
+        return self.root / REJECTS
+
+    # -- lifecycle --------------------------------------------------------------------------------------
+    def open(
+        self,
+        settings: Mapping[str, Any],
+        *,
+        scoring_keys: tuple[str, ...],
+        join_keys: tuple[str, ...],
+        overwrite: bool,
+    ) -> None:
+        """Create the folder, or resume it. `settings[k]` for k in `scoring_keys` must equal what the folder
+        was written with (ValueError naming the first difference); when a setting in `join_keys` changed
+        the join stage is redone; other settings (thresholds) are applied by relabelling."""
+        if overwrite and self.root.exists():
+            for name in (SCORES, SENTENCES, RECORDS, MANIFEST, RUN_JSON, REJECTS):
+                target = self.root / name
+                if target.is_dir():
+                    shutil.rmtree(target)
+                elif target.exists():
+                    target.unlink()
+        self.root.mkdir(parents=True, exist_ok=True)
+        for stale in self.root.rglob(".*.tmp-*"):  # left by a killed run: never renamed into place
+            stale.unlink()
+        if self.run_json.exists() and (self.root / MANIFEST).exists():
+            before = read_json(self.run_json).get("settings", {})
+            for key in scoring_keys:
+                if _normal(before.get(key)) != _normal(settings.get(key)):
+                    raise ValueError(
+                        f"{self.root} was written with other settings ({key}: {before.get(key)!r}, now "
+                        f"{settings.get(key)!r}); rerun with --overwrite or choose another --output"
+                    )
+            self.manifest = read_json(self.root / MANIFEST)
+            if any(_normal(before.get(k)) != _normal(settings.get(k)) for k in join_keys):
+                self.manifest["stages"].pop(JOIN, None)
+                self.save_manifest()
+        else:
+            self.save_manifest()
+
+    def save_manifest(self) -> None:
+        write_json(self.root / MANIFEST, self.manifest)
+
+    def done(self, stage: str) -> set[int]:
+        """Chunks of `stage` that are complete: listed in the manifest with all their files present."""
+        entries = self.manifest["stages"].get(stage, {})
+        return {int(k) for k, v in entries.items() if all((self.root / f).exists() for f in v["files"])}
+
+    def mark(self, stage: str, chunk: int, files: list[Path], **info: Any) -> None:
+        """Record chunk `chunk` of `stage` as complete; `files` are the shards it wrote."""
+        rel = [str(Path(f).relative_to(self.root)) for f in files]
+        with self._lock:
+            self.manifest["stages"].setdefault(stage, {})[str(chunk)] = {"files": rel, **info}
+            self.save_manifest()
+
+    def entry(self, stage: str, chunk: int) -> dict[str, Any]:
+        return self.manifest["stages"][stage][str(chunk)]
+
+    def set_num_chunks(self, count: int) -> None:
+        with self._lock:
+            if self.manifest.get("num_chunks") != count:
+                self.manifest["num_chunks"] = count
+                self.save_manifest()
+
+    @property
+    def num_chunks(self) -> int | None:
+        return self.manifest.get("num_chunks")
+
+
+def _normal(value: Any) -> Any:
+    """Settings compared as JSON (tuples and lists alike, paths as strings)."""
+    return json.loads(json.dumps(value, default=str))

@@ -1,0 +1,93 @@
+"""A run killed with SIGKILL (mid-scoring, then mid-join) resumes on rerun: every (record, sentence) is
+written exactly once and equals an uninterrupted run."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+import rdpt_fast
+from conftest import real_records
+
+from .conftest import write_jsonl
+
+
+def command(models: dict[str, Path], inp: Path, out: Path) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "rdpt_fast.cli.main",
+        "trace",
+        *("--teacher", str(models["teacher"]), "--student", str(models["student"])),
+        *("--distilled", str(models["distilled"]), "--input", str(inp), "--output", str(out)),
+        *("--template", "none", "--chunk-records", "2", "--alpha", "4e-4", "--beta", "5e-5", "--quiet"),
+    ]
+
+
+def kill_when(cmd: list[str], manifest: Path, stage: str, timeout: float = 180.0) -> None:
+    """Start `cmd`, SIGKILL it as soon as the manifest lists a shard of `stage`."""
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                pytest.fail(f"the run ended (rc {proc.returncode}) before a {stage} shard could be killed")
+            try:
+                if json.loads(manifest.read_text())["stages"].get(stage):
+                    break
+            except (FileNotFoundError, json.JSONDecodeError, KeyError):
+                pass
+            time.sleep(0.01)
+        else:
+            pytest.fail(f"no {stage} shard within {timeout} s")
+    finally:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
+def test_sigkill_then_rerun_gives_each_row_once(models, tmp_path):
+    recs = real_records(24, max_chars=400)
+    inp = write_jsonl(tmp_path / "in.jsonl", recs)
+    out = tmp_path / "killed"
+    cmd = command(models, inp, out)
+    manifest = out / "manifest.json"
+    kill_when(cmd, manifest, "scores/teacher")
+    state = json.loads(manifest.read_text())["stages"]
+    assert 0 < len(state["scores/teacher"]) < 12 and "join" not in state  # killed mid-scoring
+    kill_when(cmd, manifest, "join")
+    assert 0 < len(json.loads(manifest.read_text())["stages"]["join"]) < 12  # killed mid-join
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert not list(out.rglob(".*.tmp-*"))
+
+    whole = rdpt_fast.trace(
+        models["teacher"],
+        models["student"],
+        models["distilled"],
+        inp,
+        tmp_path / "whole",
+        alpha=4e-4,
+        beta=5e-5,
+        template=None,
+        chunk_records=2,
+        quiet=True,
+    )
+    resumed = pq.read_table(out / "sentences").to_pylist()
+    keys = [(s["id"], s["sentence"]) for s in resumed]
+    assert len(keys) == len(set(keys))
+    straight = {(s["id"], s["sentence"]): s for s in pq.read_table(tmp_path / "whole" / "sentences").to_pylist()}
+    assert set(keys) == set(straight)
+    for s in resumed:
+        ref = straight[(s["id"], s["sentence"])]
+        assert s["label"] == ref["label"]
+        assert s["teacher_sum_logprob"] == pytest.approx(ref["teacher_sum_logprob"], rel=1e-6, abs=1e-5)
+    records = pq.read_table(out / "records").column("id").to_pylist()
+    assert sorted(records) == sorted(r["id"] for r in recs) and whole.records == 24

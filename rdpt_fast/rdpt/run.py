@@ -491,7 +491,7 @@ def relabel_folder(
         records = pq.read_table(folder.records_path(chunk)).drop_columns(count_names)
         records = with_counts(records, sentences, scheme, include_markers=include_markers)
         paths = write_tables(folder, chunk, sentences, records)
-        kept = {k: v for k, v in entry.items() if k != "files"}
+        kept = {k: v for k, v in entry.items() if k not in ("files", "stage", "chunk")}
         folder.mark(
             JOIN, chunk, paths, **{**kept, "alpha": alpha, "beta": beta, "include_markers": include_markers}
         )
@@ -519,12 +519,12 @@ def load_run(output: str | Path) -> tuple[RunFolder, dict[str, Any], Scheme]:
     from rdpt_fast.rdpt.join import SCHEMES
 
     folder = RunFolder(output)
-    if not folder.run_json.exists() or not (folder.root / "manifest.json").exists():
-        raise ValueError(f"{folder.root}: not a trace or select folder (no run.json / manifest.json)")
+    if not folder.run_json.exists() or not folder.journal.exists():
+        raise ValueError(f"{folder.root}: not a trace or select folder (no run.json / manifest.jsonl)")
     info = read_json(folder.run_json)
     if not info.get("complete"):
         raise ValueError(f"{folder.root}: the run is not complete; rerun its command to finish it")
-    folder.manifest = read_json(folder.root / "manifest.json")
+    folder.load()
     return folder, info, SCHEMES[info["kind"]]
 
 

@@ -1,8 +1,8 @@
 """The output folder of a run: file names, `run.json`, and the manifest of completed shards.
 
 A shard is complete when its file has been renamed into place *and* the manifest lists it; the manifest
-is rewritten atomically after each shard. A file the manifest does not list (a kill between the rename
-and the manifest write) is redone, and overwritten by a file with the same name, so nothing is
+is a journal appended (and fsynced) after each shard. A file the manifest does not list (a kill between
+the rename and the manifest write) is redone, and overwritten by a file with the same name, so nothing is
 duplicated. `run.json` holds the settings a folder was written with; a rerun with other scoring
 settings is refused (unless `overwrite`).
 """
@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 RUN_JSON = "run.json"
-MANIFEST = "manifest.json"
+MANIFEST = "manifest.jsonl"
 REJECTS = "rejects.jsonl"
 SENTENCES = "sentences"
 RECORDS = "records"
@@ -47,7 +47,14 @@ def shard_name(index: int) -> str:
 
 
 class RunFolder:
-    """Paths and bookkeeping of one output folder."""
+    """Paths and bookkeeping of one output folder.
+
+    The manifest is a journal (`manifest.jsonl`): one JSON line per event, appended and fsynced, so that
+    marking a shard costs O(1) however many shards a run has. Events: {"stage", "chunk", "files", ...}
+    marks a shard complete (a later line for the same shard replaces it), {"num_chunks": n} records the
+    number of chunks of the input, {"drop": stage} forgets a stage. A torn last line (a kill while
+    appending) is ignored.
+    """
 
     def __init__(self, root: str | Path):
         self.root = Path(root)
@@ -67,6 +74,10 @@ class RunFolder:
     @property
     def run_json(self) -> Path:
         return self.root / RUN_JSON
+
+    @property
+    def journal(self) -> Path:
+        return self.root / MANIFEST
 
     @property
     def rejects(self) -> Path:
@@ -94,7 +105,7 @@ class RunFolder:
         self.root.mkdir(parents=True, exist_ok=True)
         for stale in self.root.rglob(".*.tmp-*"):  # left by a killed run: never renamed into place
             stale.unlink()
-        if self.run_json.exists() and (self.root / MANIFEST).exists():
+        if self.run_json.exists() and self.journal.exists():
             before = read_json(self.run_json).get("settings", {})
             for key in scoring_keys:
                 if _normal(before.get(key)) != _normal(settings.get(key)):
@@ -102,18 +113,42 @@ class RunFolder:
                         f"{self.root} was written with other settings ({key}: {before.get(key)!r}, now "
                         f"{settings.get(key)!r}); rerun with --overwrite or choose another --output"
                     )
-            self.manifest = read_json(self.root / MANIFEST)
+            self.load()
             if any(_normal(before.get(k)) != _normal(settings.get(k)) for k in join_keys):
-                self.manifest["stages"].pop(JOIN, None)
-                self.save_manifest()
+                self._append({"drop": JOIN})
         else:
-            self.save_manifest()
+            self.journal.unlink(missing_ok=True)
+            self._append({"created": True})
 
-    def save_manifest(self) -> None:
-        write_json(self.root / MANIFEST, self.manifest)
+    def load(self) -> None:
+        """Replay the journal into `self.manifest`."""
+        self.manifest = {"stages": {}, "num_chunks": None}
+        with open(self.journal, encoding="utf-8") as f:
+            for line in f:
+                try:
+                    event = json.loads(line)
+                except json.JSONDecodeError:
+                    continue  # a torn last line
+                self._apply(event)
+
+    def _apply(self, event: dict[str, Any]) -> None:
+        if "stage" in event:
+            self.manifest["stages"].setdefault(event["stage"], {})[str(event["chunk"])] = event
+        elif "num_chunks" in event:
+            self.manifest["num_chunks"] = event["num_chunks"]
+        elif "drop" in event:
+            self.manifest["stages"].pop(event["drop"], None)
+
+    def _append(self, event: dict[str, Any]) -> None:
+        line = json.dumps(event, default=str) + "\n"
+        with open(self.journal, "a", encoding="utf-8") as f:
+            f.write(line)
+            f.flush()
+            os.fsync(f.fileno())
+        self._apply(event)
 
     def done(self, stage: str) -> set[int]:
-        """Chunks of `stage` that are complete: listed in the manifest with all their files present."""
+        """Chunks of `stage` that are complete: marked in the manifest with all their files present."""
         entries = self.manifest["stages"].get(stage, {})
         return {int(k) for k, v in entries.items() if all((self.root / f).exists() for f in v["files"])}
 
@@ -121,17 +156,16 @@ class RunFolder:
         """Record chunk `chunk` of `stage` as complete; `files` are the shards it wrote."""
         rel = [str(Path(f).relative_to(self.root)) for f in files]
         with self._lock:
-            self.manifest["stages"].setdefault(stage, {})[str(chunk)] = {"files": rel, **info}
-            self.save_manifest()
+            self._append({**info, "stage": stage, "chunk": chunk, "files": rel})
 
     def entry(self, stage: str, chunk: int) -> dict[str, Any]:
+        """The manifest event that marked chunk `chunk` of `stage` (with its extra info)."""
         return self.manifest["stages"][stage][str(chunk)]
 
     def set_num_chunks(self, count: int) -> None:
         with self._lock:
             if self.manifest.get("num_chunks") != count:
-                self.manifest["num_chunks"] = count
-                self.save_manifest()
+                self._append({"num_chunks": count})
 
     @property
     def num_chunks(self) -> int | None:

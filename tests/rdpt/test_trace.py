@@ -222,3 +222,24 @@ def test_rerun_resumes_and_other_settings_are_refused(traced, models):
             chunk_records=4,
             quiet=True,
         )
+
+
+def test_cli_trace_classify_report(traced, models, tmp_path, capsys):
+    from rdpt_fast.cli.main import main
+
+    src, _, _ = traced
+    out = tmp_path / "cli"
+    args = ["trace", "--teacher", str(models["teacher"]), "--student", str(models["student"])]
+    args += ["--distilled", str(models["distilled"]), "--input", str(src / "in.jsonl"), "-o", str(out)]
+    args += ["--template", "none", "--alpha", str(ALPHA), "--beta", "auto", "--quiet"]
+    assert main(args) == 0
+    info = json.loads((out / "run.json").read_text())
+    assert info["beta_mode"] == "auto"
+    assert info["adaptive"]["beta"] == info["beta"]
+    assert "7 records" in capsys.readouterr().err
+    assert main(["classify", str(out), "--beta", "0.001"]) == 0
+    assert json.loads((out / "run.json").read_text())["beta"] == 0.001
+    assert main(["report", str(out)]) == 0
+    html = (out / "report" / "report.html").read_text()
+    assert "data:image/png;base64," in html
+    assert main(["classify", str(tmp_path / "missing")]) == 2

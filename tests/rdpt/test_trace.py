@@ -42,24 +42,17 @@ def table(folder: Path, name: str) -> list[dict]:
     return pq.read_table(folder / name).to_pylist()
 
 
+def run_trace(models: dict[str, Path], inp: Path, out: Path, **options) -> rdpt_fast.RunResult:
+    """trace in raw mode (template None: the naive scorer's context is the prompt) with the test defaults."""
+    kw = {"alpha": ALPHA, "beta": BETA, "template": None, "chunk_records": 3, "quiet": True, **options}
+    return rdpt_fast.trace(models["teacher"], models["student"], models["distilled"], inp, out, **kw)
+
+
 @pytest.fixture(scope="module")
 def traced(models, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("trace")
     path, recs = corpus(tmp)
-    result = rdpt_fast.trace(
-        models["teacher"],
-        models["student"],
-        models["distilled"],
-        path,
-        tmp / "out",
-        alpha=ALPHA,
-        beta=BETA,
-        template=None,
-        chunk_records=3,
-        text=True,
-        quiet=True,
-    )
-    return tmp, recs, result
+    return tmp, recs, run_trace(models, path, tmp / "out", text=True)
 
 
 def naive_probs(model_dir: Path, recs: list[dict]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
@@ -170,19 +163,7 @@ def test_classify_relabels_without_any_model(traced, tmp_path):
 
 def test_parallel_devices_give_the_same_rows(traced, models, tmp_path):
     src, _, _ = traced
-    result = rdpt_fast.trace(
-        models["teacher"],
-        models["student"],
-        models["distilled"],
-        src / "in.jsonl",
-        tmp_path / "par",
-        alpha=ALPHA,
-        beta=BETA,
-        template=None,
-        chunk_records=3,
-        devices="cpu,cpu,cpu",
-        quiet=True,
-    )
+    result = run_trace(models, src / "in.jsonl", tmp_path / "par", devices="cpu,cpu,cpu")
     a = {(s["id"], s["sentence"]): s for s in table(src / "out", "sentences")}
     b = {(s["id"], s["sentence"]): s for s in table(tmp_path / "par", "sentences")}
     assert a.keys() == b.keys()
@@ -196,32 +177,11 @@ def test_parallel_devices_give_the_same_rows(traced, models, tmp_path):
 
 def test_rerun_resumes_and_other_settings_are_refused(traced, models):
     src, _, first = traced
-    again = rdpt_fast.trace(
-        models["teacher"],
-        models["student"],
-        models["distilled"],
-        src / "in.jsonl",
-        src / "out",
-        alpha=ALPHA,
-        beta=BETA,
-        template=None,
-        chunk_records=3,
-        text=True,
-        quiet=True,
-    )
+    again = run_trace(models, src / "in.jsonl", src / "out", text=True)
     assert again.passes == {}  # every shard was complete: no model was loaded
     assert again.label_counts == first.label_counts
     with pytest.raises(ValueError, match=r"other settings .*chunk_records"):
-        rdpt_fast.trace(
-            models["teacher"],
-            models["student"],
-            models["distilled"],
-            src / "in.jsonl",
-            src / "out",
-            template=None,
-            chunk_records=4,
-            quiet=True,
-        )
+        run_trace(models, src / "in.jsonl", src / "out", text=True, chunk_records=4)
 
 
 def test_cli_trace_classify_report(traced, models, tmp_path, capsys):

@@ -274,13 +274,15 @@ class Run:
         folder.open(
             settings, scoring_keys=SCORING_KEYS, join_keys=JOIN_KEYS, overwrite=self.options.overwrite
         )
-        created = read_json(folder.run_json).get("created") if folder.run_json.exists() else None
+        before = read_json(folder.run_json) if folder.run_json.exists() else {}
+        self.models = before.get("models", {})  # what each model pass loaded, kept across resumes
         info = {
             "kind": self.scheme.kind,
             "version": __version__,
-            "created": created or _now(),
+            "created": before.get("created") or _now(),
             "command": list(self.options.command) if self.options.command else None,
             "settings": settings,
+            "models": self.models,
             "complete": False,
         }
         write_json(folder.run_json, info)
@@ -368,6 +370,12 @@ class Run:
         self.folder.set_num_chunks(chunks.count)
         progress.close()
         self.passes[role] = {**run.to_dict(), "device": str(scorer.device)}
+        self.models[role] = {
+            "name": scorer.name,
+            "source": "precomputed" if self.sources[role].logprobs_field else "model",
+            **self.sources[role].describe(),
+            "dtype": str(next(scorer.model.parameters()).dtype) if scorer.model is not None else None,
+        }
         del scorer
         release_memory()
 

@@ -134,6 +134,9 @@ def test_records_count_the_sentence_labels(traced, models):
     info = json.loads((tmp / "out" / "run.json").read_text())
     assert info["complete"] and info["kind"] == "trace" and info["beta"] == BETA
     assert info["settings"]["models"]["distilled"]["model"] == str(models["distilled"])
+    assert info["models"]["teacher"]["name"] == models["teacher"].name
+    assert info["models"]["distilled"]["dtype"] == "torch.float32"
+    assert info["version"] == rdpt_fast.__version__
     assert set(info["timings"]["passes"]) == {"teacher", "student", "distilled"}
 
 

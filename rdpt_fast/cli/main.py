@@ -11,6 +11,7 @@ from rdpt_fast import __version__
 from rdpt_fast.cli import (
     bench_cmd,
     classify_cmd,
+    demo_cmd,
     report_cmd,
     score_cmd,
     segment_cmd,
@@ -18,7 +19,16 @@ from rdpt_fast.cli import (
     trace_cmd,
 )
 
-SUBCOMMANDS = (segment_cmd, score_cmd, trace_cmd, select_cmd, classify_cmd, report_cmd, bench_cmd)
+SUBCOMMANDS = (
+    demo_cmd,
+    segment_cmd,
+    score_cmd,
+    trace_cmd,
+    select_cmd,
+    classify_cmd,
+    report_cmd,
+    bench_cmd,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -59,8 +59,50 @@ def model_kwargs(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
+def add_executor_options(p: argparse.ArgumentParser) -> None:
+    """--executor, --ray-address, --num-workers, --gpus-per-worker (docs/scaling.md)."""
+    p.add_argument(
+        "--executor",
+        choices=["local", "ray"],
+        default="local",
+        help="local: this process (default); ray: a Ray cluster, with Ray Data (rdpt-fast[distributed])",
+    )
+    p.add_argument(
+        "--ray-address",
+        metavar="ADDR",
+        help="the cluster to join (auto, host:6379, ray://host:10001); default RAY_ADDRESS, else a local Ray",
+    )
+    p.add_argument(
+        "--num-workers",
+        type=int,
+        metavar="N",
+        help="Scorer actors (default: one per GPU of the cluster; without GPUs, one per CPU but one)",
+    )
+    p.add_argument(
+        "--gpus-per-worker",
+        type=float,
+        metavar="G",
+        help="GPUs per actor (default 1, or 0 without GPUs); above 1 the model is spread over them",
+    )
+
+
+def executor_kwargs(args: argparse.Namespace) -> dict[str, Any]:
+    """Keyword arguments of `add_executor_options`; ValueError for Ray settings without --executor ray."""
+    ray_only = {"--ray-address": args.ray_address, "--num-workers": args.num_workers}
+    ray_only["--gpus-per-worker"] = args.gpus_per_worker
+    given = [flag for flag, value in ray_only.items() if value is not None]
+    if args.executor != "ray" and given:
+        raise ValueError(f"{', '.join(given)}: only with --executor ray")
+    return {
+        "executor": args.executor,
+        "ray_address": args.ray_address,
+        "num_workers": args.num_workers,
+        "gpus_per_worker": args.gpus_per_worker,
+    }
+
+
 def add_run_options(p: argparse.ArgumentParser) -> None:
-    """Options of trace and select runs: input, output, resume, progress."""
+    """Options of trace and select runs: input, output, resume, progress, models, executor."""
     p.add_argument(
         "--input", nargs="+", required=True, metavar="FILE", help="JSONL, JSONL.gz, Parquet or globs"
     )
@@ -82,6 +124,7 @@ def add_run_options(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--token-ids-field", default="token_ids", help="field of the response token ids")
     add_model_options(p, devices=True)
+    add_executor_options(p)
 
 
 def run_kwargs(args: argparse.Namespace, argv_command: list[str]) -> dict[str, Any]:
@@ -97,6 +140,7 @@ def run_kwargs(args: argparse.Namespace, argv_command: list[str]) -> dict[str, A
         "teacher_logprobs": args.teacher_logprobs,
         "token_ids_field": args.token_ids_field,
         "command": argv_command,
+        **executor_kwargs(args),
     }
 
 

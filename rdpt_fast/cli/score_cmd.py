@@ -5,14 +5,15 @@ from __future__ import annotations
 import argparse
 import sys
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from rdpt_fast.cli.options import add_model_options, model_kwargs
+from rdpt_fast.cli.options import add_executor_options, add_model_options, executor_kwargs, model_kwargs
 from rdpt_fast.progress import Progress
 from rdpt_fast.records import Record, RecordError, iter_records
 from rdpt_fast.writers import open_rows
@@ -41,7 +42,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="score every sentence of a corpus under one model (Parquet)",
         description="Per-sentence log-probs of every record's response under one causal LM, one forward pass "
         "per trace. Writes OUTPUT/scores-NNNNN.parquet shards (id, sentence, start, end, kind, sum_logprob, "
-        "num_tokens, prob, model) and OUTPUT/rejects.jsonl. A rerun skips ids already in the shards.",
+        "num_tokens, prob, model) and OUTPUT/rejects.jsonl. A rerun skips ids already in the shards. "
+        "--executor ray scores on a Ray cluster (docs/scaling.md).",
     )
     p.add_argument("--model", required=True, help="local model directory (or hub id where a network exists)")
     p.add_argument("--input", nargs="+", required=True, metavar="FILE", help="JSONL, JSONL.gz or Parquet")
@@ -53,6 +55,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--no-pack", action="store_true", help="do not pack short traces into one row")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress line")
     add_model_options(p)
+    add_executor_options(p)
     p.set_defaults(run=run)
 
 
@@ -84,80 +87,122 @@ def sentence_rows(result: Any, model_name: str) -> list[dict[str, Any]]:
     ]
 
 
-def run(args: argparse.Namespace) -> int:
-    from rdpt_fast.scoring import Scorer
+@dataclass
+class Outcome:
+    """What a `score` invocation did: records scored, records rejected (input and scoring), records whose
+    id was already in the output, and tokens forwarded / scored."""
 
+    scored: int = 0
+    rejected: list[RecordError] = field(default_factory=list)
+    skipped: int = 0
+    forwarded_tokens: int = 0
+    scored_tokens: int = 0
+
+
+@dataclass
+class Pending:
+    """The records of `inputs` still to score, in input order: ids not in `skip`, each id once. Unreadable
+    lines, records without an id and repeated ids go to `rejected`; `skipped` counts ids in `skip`."""
+
+    inputs: Sequence[str]
+    skip: set[str] | frozenset[str]
+    rejected: list[RecordError]
+    skipped: int = 0
+
+    def __iter__(self) -> Iterator[Record]:
+        seen: set[str] = set()
+        for item in iter_records(self.inputs):
+            if isinstance(item, RecordError):
+                self.rejected.append(item)
+                continue
+            rid = item.fields.get("id")
+            if rid is None:
+                self.rejected.append(RecordError(item.location, "missing", None, "id"))
+                continue
+            if str(rid) in self.skip:
+                self.skipped += 1
+                continue
+            if str(rid) in seen:
+                self.rejected.append(RecordError(item.location, "duplicate id in the input", str(rid), "id"))
+                continue
+            seen.add(str(rid))
+            yield item
+
+
+def scorer_kwargs(args: argparse.Namespace) -> dict[str, Any]:
+    """Scorer keywords of the command line (the device excluded)."""
+    return {
+        "name": args.name,
+        "share_prompts": not args.no_share,
+        "pack": not args.no_pack,
+        "window": args.window,
+        **model_kwargs(args),
+    }
+
+
+def write_shard(out_dir: Path, number: int, rows: list[dict[str, Any]]) -> None:
+    with open_rows(out_dir / f"scores-{number:05d}.parquet", SCHEMA) as w:
+        w.write(rows)
+
+
+def run(args: argparse.Namespace) -> int:
+    executor = executor_kwargs(args)
     out_dir = Path(args.output)
     out_dir.mkdir(parents=True, exist_ok=True)
     skip, shard_number = done_ids(out_dir)
-    scorer = Scorer(
-        args.model,
-        device=args.device,
-        name=args.name,
-        share_prompts=not args.no_share,
-        pack=not args.no_pack,
-        window=args.window,
-        **model_kwargs(args),
+    if executor["executor"] == "ray":
+        from rdpt_fast.distributed.score_command import score_on_ray
+
+        outcome = score_on_ray(args, out_dir, skip, shard_number)
+    else:
+        outcome = score_here(args, out_dir, skip, shard_number)
+    for err in outcome.rejected:
+        print(f"rdpt-fast score: rejected {err}", file=sys.stderr)
+    with open_rows(out_dir / REJECTS) as rw:
+        rw.write([e.to_dict() for e in outcome.rejected])
+    print(
+        f"rdpt-fast score: {outcome.scored} scored, {len(outcome.rejected)} rejected, "
+        f"{outcome.skipped} already done; "
+        f"{outcome.forwarded_tokens} tokens forwarded for {outcome.scored_tokens} scored",
+        file=sys.stderr,
     )
-    rejected: list[RecordError] = []
+    return 1 if outcome.rejected else 0
+
+
+def score_here(args: argparse.Namespace, out_dir: Path, skip: set[str], shard_number: int) -> Outcome:
+    """Score in this process, shards of `--shard-records` scored records numbered from `shard_number`."""
+    from rdpt_fast.scoring import Scorer
+
+    scorer = Scorer(args.model, device=args.device, **scorer_kwargs(args))
+    outcome = Outcome()
+    pending = Pending(args.input, skip, outcome.rejected)
     locations: deque[str] = deque()
-    seen: set[str] = set()
-    skipped = 0
 
     def todo() -> Iterator[dict[str, Any]]:
-        nonlocal skipped
-        for item in iter_records(args.input):
-            if isinstance(item, RecordError):
-                rejected.append(item)
-                continue
-            assert isinstance(item, Record)
-            rid = item.fields.get("id")
-            if rid is None:
-                rejected.append(RecordError(item.location, "missing", None, "id"))
-                continue
-            if str(rid) in skip:
-                skipped += 1
-                continue
-            if str(rid) in seen:
-                rejected.append(RecordError(item.location, "duplicate id in the input", str(rid), "id"))
-                continue
-            seen.add(str(rid))
-            locations.append(item.location)
-            yield item.fields
+        for record in pending:
+            locations.append(record.location)
+            yield record.fields
 
     progress = Progress("rdpt-fast score", quiet=args.quiet)
     rows: list[dict[str, Any]] = []
-    in_shard = scored = 0
-
-    def flush() -> None:
-        nonlocal rows, in_shard, shard_number
-        if in_shard:
-            with open_rows(out_dir / f"scores-{shard_number:05d}.parquet", SCHEMA) as w:
-                w.write(rows)
-            shard_number += 1
-        rows, in_shard = [], 0
-
+    in_shard = 0
     for result in scorer.score(todo()):
         location = locations.popleft()
         if result.error is not None:
-            rejected.append(RecordError(location, result.error, result.id))
+            outcome.rejected.append(RecordError(location, result.error, result.id))
             continue
         rows.extend(sentence_rows(result, scorer.name))
         in_shard += 1
-        scored += 1
+        outcome.scored += 1
         if in_shard >= args.shard_records:
-            flush()
+            write_shard(out_dir, shard_number, rows)
+            shard_number += 1
+            rows, in_shard = [], 0
         progress.update(1, scorer.stats.scored_tokens - progress.tokens)
-    flush()
+    if in_shard:
+        write_shard(out_dir, shard_number, rows)
     progress.close()
-    for err in rejected:
-        print(f"rdpt-fast score: rejected {err}", file=sys.stderr)
-    with open_rows(out_dir / REJECTS) as rw:
-        rw.write([e.to_dict() for e in rejected])
-    st = scorer.stats
-    print(
-        f"rdpt-fast score: {scored} scored, {len(rejected)} rejected, {skipped} already done; "
-        f"{st.forwarded_tokens} tokens forwarded for {st.scored_tokens} scored",
-        file=sys.stderr,
-    )
-    return 1 if rejected else 0
+    outcome.skipped = pending.skipped
+    outcome.forwarded_tokens = scorer.stats.forwarded_tokens
+    outcome.scored_tokens = scorer.stats.scored_tokens
+    return outcome

@@ -18,7 +18,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "d_TS = p_T - p_S, ranks the candidates of each question_id by the strategy and keeps the best K. "
         "Writes OUTPUT/ "
         "selected.jsonl and selected.parquet (all original fields + rdpt_selection), questions.parquet "
-        "(every candidate's counts and rank) and the run folder of docs/outputs.md. Rerunning resumes.",
+        "(every candidate's counts and rank) and the run folder of docs/outputs.md. Rerunning resumes. "
+        "--executor ray runs the models on a Ray cluster (docs/scaling.md).",
     )
     p.add_argument(
         "--teacher",

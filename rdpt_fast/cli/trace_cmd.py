@@ -13,7 +13,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "trace",
         help="label every sentence Shared / Teacher / Student / Boosted (RDPT)",
         description="Scores every sentence of every response under the teacher, the student and the "
-        "distilled model (one model at a time, or one per device), labels it by the RDPT rules and writes "
+        "distilled model (one model at a time, one per device, or on a Ray cluster with --executor ray: "
+        "docs/scaling.md), labels it by the RDPT rules and writes "
         "OUTPUT/ "
         "(sentences/, records/, scores/, run.json, rejects.jsonl; see docs/outputs.md). Rerunning the same "
         "command resumes.",

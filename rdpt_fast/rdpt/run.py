@@ -109,6 +109,24 @@ class RunOptions:
     overwrite: bool = False
     quiet: bool = False
     command: Sequence[str] | None = None
+    #: "local" (this process) or "ray" (a Ray cluster: rdpt_fast.distributed); the other three are Ray's.
+    executor: str = "local"
+    ray_address: str | None = None
+    num_workers: int | None = None
+    gpus_per_worker: float | None = None
+
+    def scorer_kwargs(self) -> dict[str, Any]:
+        """The `Scorer` keywords of these options (all but the device)."""
+        return {
+            "dtype": self.dtype,
+            "template": self.template,
+            "attn_implementation": self.attn_implementation,
+            "max_tokens_per_batch": self.max_tokens_per_batch,
+            "head_backend": self.head_backend,
+            "mode": self.mode,
+            "trust_remote_code": self.trust_remote_code,
+            "segment_options": self.segment_options,
+        }
 
     def check(self) -> None:
         if not (0.0 <= self.alpha <= 1.0):
@@ -119,6 +137,11 @@ class RunOptions:
             raise ValueError(f"chunk_records must be positive, got {self.chunk_records}")
         if not self.devices:
             raise ValueError("give at least one device")
+        if self.executor not in ("local", "ray"):
+            raise ValueError(f"executor must be 'local' or 'ray', got {self.executor!r}")
+        ray_only = (self.ray_address, self.num_workers, self.gpus_per_worker)
+        if self.executor == "local" and any(v is not None for v in ray_only):
+            raise ValueError("ray_address, num_workers and gpus_per_worker need executor='ray'")
 
 
 @dataclass
@@ -179,18 +202,7 @@ def _build_scorer(source: ModelSource, role: str, device: str, options: RunOptio
         )
         scorer = Scorer(None, tok, name=role, segment_options=options.segment_options)
     else:
-        scorer = Scorer(
-            source.model,
-            device=device,
-            dtype=options.dtype,
-            template=options.template,
-            attn_implementation=options.attn_implementation,
-            max_tokens_per_batch=options.max_tokens_per_batch,
-            head_backend=options.head_backend,
-            mode=options.mode,
-            trust_remote_code=options.trust_remote_code,
-            segment_options=options.segment_options,
-        )
+        scorer = Scorer(source.model, device=device, **options.scorer_kwargs())
 
     if source.logprobs_field is None:
 
@@ -287,7 +299,12 @@ class Run:
         }
         write_json(folder.run_json, info)
         self.total = None if self.options.quiet else (self._known_total() or count_lines(self.paths))
-        self._model_passes()
+        if self.options.executor == "ray":
+            from rdpt_fast.distributed.run_passes import ray_model_passes
+
+            ray_model_passes(self, self._roles_todo())
+        else:
+            self._model_passes()
         rejects, join_seconds = self._join_pass()
         adaptive = None
         beta = self.options.beta

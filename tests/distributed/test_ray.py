@@ -15,8 +15,8 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 import ray
-from conftest import real_records
 from rdpt.conftest import write_jsonl
+from tiny_data import real_records
 from transformers import AutoTokenizer
 
 import rdpt_fast

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
-from conftest import real_records
+from tiny_data import real_records
 
 import rdpt_fast
 

@@ -12,8 +12,8 @@ import numpy as np
 import pyarrow.parquet as pq
 import pytest
 import torch
-from conftest import real_records
 from scoring.naive import naive_scores
+from tiny_data import real_records
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
 import rdpt_fast

@@ -561,9 +561,24 @@ def classify_folder(
     include_markers: bool | None = None,
 ) -> RunResult:
     """Relabel a complete trace or select folder with other thresholds, in place, without any model.
-    Unset arguments keep the folder's values."""
-    t0 = time.perf_counter()
+    Unset arguments keep the folder's values. The folder is locked meanwhile."""
     folder, info, scheme = load_run(output)
+    folder.acquire()
+    try:
+        return _relabel_run(folder, info, scheme, alpha, beta, include_markers)
+    finally:
+        folder.release()
+
+
+def _relabel_run(
+    folder: RunFolder,
+    info: dict[str, Any],
+    scheme: Scheme,
+    alpha: float | None,
+    beta: Beta | None,
+    include_markers: bool | None,
+) -> RunResult:
+    t0 = time.perf_counter()
     settings = info["settings"]
     alpha = settings["alpha"] if alpha is None else alpha
     beta = settings["beta"] if beta is None else beta

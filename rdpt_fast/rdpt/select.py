@@ -76,22 +76,25 @@ def select(
         required=("question_id",),
         extra_settings={"strategy": strategy, "keep": keep, "seed": seed},
     )
-    result = run.execute()
-    t0 = time.perf_counter()
-    selection = select_candidates(run.folder, joined_chunks(run.folder), strategy, keep, seed)
-    with open_rows(run.folder.root / QUESTIONS, selection.table.schema) as w:
-        w.write_table(selection.table)
-    problem = write_selected(run.folder.root, run.paths, selection)
-    info = read_json(run.folder.run_json)
-    info["selection"] = {
-        "strategy": strategy,
-        "keep": keep,
-        "seed": seed,
-        "questions": selection.num_questions,
-        "candidates": selection.table.num_rows,
-        "selected": len(selection.selected_ids),
-        "parquet_problem": problem,
-        "seconds": time.perf_counter() - t0,
-    }
-    write_json(run.folder.run_json, info)
-    return SelectResult(result, selection, strategy, keep, problem)
+    try:
+        result = run.execute()
+        t0 = time.perf_counter()
+        selection = select_candidates(run.folder, joined_chunks(run.folder), strategy, keep, seed)
+        with open_rows(run.folder.root / QUESTIONS, selection.table.schema) as w:
+            w.write_table(selection.table)
+        problem = write_selected(run.folder.root, run.paths, selection)
+        info = read_json(run.folder.run_json)
+        info["selection"] = {
+            "strategy": strategy,
+            "keep": keep,
+            "seed": seed,
+            "questions": selection.num_questions,
+            "candidates": selection.table.num_rows,
+            "selected": len(selection.selected_ids),
+            "parquet_problem": problem,
+            "seconds": time.perf_counter() - t0,
+        }
+        write_json(run.folder.run_json, info)
+        return SelectResult(result, selection, strategy, keep, problem)
+    finally:
+        run.folder.release()

@@ -9,6 +9,7 @@ settings is refused (unless `overwrite`).
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
@@ -23,6 +24,7 @@ REJECTS = "rejects.jsonl"
 SENTENCES = "sentences"
 RECORDS = "records"
 SCORES = "scores"
+LOCK = ".lock"
 JOIN = "join"  # manifest stage name of the sentences + records shards
 
 
@@ -60,6 +62,7 @@ class RunFolder:
         self.root = Path(root)
         self.manifest: dict[str, Any] = {"stages": {}, "num_chunks": None}
         self._lock = threading.Lock()  # model passes on several devices mark shards concurrently
+        self._owner: Any = None  # the open, flock-ed .lock file while this process writes the folder
 
     # -- paths ------------------------------------------------------------------------------------------
     def scores_path(self, role: str, chunk: int) -> Path:
@@ -95,6 +98,7 @@ class RunFolder:
         """Create the folder, or resume it. `settings[k]` for k in `scoring_keys` must equal what the folder
         was written with (ValueError naming the first difference); when a setting in `join_keys` changed
         the join stage is redone; other settings (thresholds) are applied by relabelling."""
+        self.acquire()
         if overwrite and self.root.exists():
             for name in (SCORES, SENTENCES, RECORDS, MANIFEST, RUN_JSON, REJECTS):
                 target = self.root / name
@@ -119,6 +123,26 @@ class RunFolder:
         else:
             self.journal.unlink(missing_ok=True)
             self._append({"created": True})
+
+    def acquire(self) -> None:
+        """Take the folder's lock (an exclusive flock on OUT/.lock, held until `release` or the process
+        ends); ValueError when another process is writing to the folder."""
+        if self._owner is not None:
+            return
+        self.root.mkdir(parents=True, exist_ok=True)
+        handle = open(self.root / LOCK, "a")  # noqa: SIM115 (held open: the lock lives as long as the file)
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.close()
+            raise ValueError(f"{self.root}: another rdpt-fast run is writing to this folder") from None
+        self._owner = handle
+
+    def release(self) -> None:
+        """Give the folder's lock back."""
+        if self._owner is not None:
+            self._owner.close()  # closing the file drops the flock
+            self._owner = None
 
     def load(self) -> None:
         """Replay the journal into `self.manifest`."""

@@ -57,5 +57,8 @@ def trace(
         "student": ModelSource(student),
         "distilled": ModelSource(distilled),
     }
-    run_options = RunOptions(alpha=alpha, beta=beta, **options)
-    return Run(TRACE, sources, inputs, output, run_options).execute()
+    run = Run(TRACE, sources, inputs, output, RunOptions(alpha=alpha, beta=beta, **options))
+    try:
+        return run.execute()
+    finally:
+        run.folder.release()

@@ -206,3 +206,21 @@ def test_cli_trace_classify_report(traced, models, tmp_path, capsys):
     html = (out / "report" / "report.html").read_text()
     assert "data:image/png;base64," in html
     assert main(["classify", str(tmp_path / "missing")]) == 2
+
+
+def test_a_folder_another_run_is_writing_is_refused(traced, models, tmp_path):
+    from rdpt_fast.rdpt.store import RunFolder
+
+    src, _, _ = traced
+    other = RunFolder(tmp_path / "busy")
+    other.acquire()  # stands for a second process (flock: a new open file conflicts even in-process)
+    with pytest.raises(ValueError, match="another rdpt-fast run is writing"):
+        run_trace(models, src / "in.jsonl", tmp_path / "busy")
+    other.release()
+    with pytest.raises(ValueError, match="another rdpt-fast run is writing"):
+        held = RunFolder(src / "out")
+        held.acquire()
+        try:
+            rdpt_fast.classify_folder(src / "out", beta=0.2)
+        finally:
+            held.release()

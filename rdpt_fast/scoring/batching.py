@@ -84,19 +84,24 @@ def shared_groups(
     return groups, alone
 
 
-def plan_shared(members: list[Prepared], max_tokens: int) -> list[SharedBatch]:
-    """Length-sorted chunks of one group so that K x (longest continuation) <= max_tokens."""
+def plan_shared(members: list[Prepared], max_tokens: int) -> tuple[list[SharedBatch], list[Prepared]]:
+    """Length-sorted chunks of one group: a member joins the current chunk while K x (longest continuation)
+    fits `max_tokens` and its padding (longest continuation - its own) is at most the prompt length (past
+    that, running the prompt once more is cheaper than the padding). Returns the chunks of 2+ members and
+    the members left alone (to be packed with the other records)."""
     ordered = sorted(members, key=lambda p: p.length, reverse=True)
-    out: list[SharedBatch] = []
-    current: list[Prepared] = []
+    chunks: list[list[Prepared]] = []
     for p in ordered:
-        if current and (len(current) + 1) * (current[0].length - p.num_prefix) > max_tokens:
-            out.append(SharedBatch(current))
-            current = []
-        current.append(p)
-    if current:
-        out.append(SharedBatch(current))
-    return out
+        current = chunks[-1] if chunks else None
+        if current is not None:
+            longest = current[0].length - p.num_prefix
+            fits = (len(current) + 1) * longest <= max_tokens
+            if fits and longest - (p.length - p.num_prefix) <= p.num_prefix:
+                current.append(p)
+                continue
+        chunks.append([p])
+    shared = [SharedBatch(c) for c in chunks if len(c) >= 2]
+    return shared, [c[0] for c in chunks if len(c) == 1]
 
 
 def plan_packed(
@@ -142,6 +147,8 @@ def plan(
         groups, alone = [], list(items)
     out: list[Batch] = []
     for g in groups:
-        out.extend(plan_shared(g, max_tokens))
+        batches, left = plan_shared(g, max_tokens)
+        out.extend(batches)
+        alone.extend(left)
     out.extend(plan_packed(alone, max_tokens, pack, pack_width))
     return out

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from rdpt_fast.scoring import Scorer
-from rdpt_fast.scoring.batching import plan, plan_packed
+from rdpt_fast.scoring.batching import PackedBatch, plan, plan_packed, plan_shared
 from rdpt_fast.scoring.prepare import Prepared
 from rdpt_fast.scoring.runner import block_causal_mask
 
@@ -139,8 +139,20 @@ def test_plan_covers_every_trace_once_within_budget():
             assert len(b.rows) * b.width <= 1000 or len(b.traces) == 1
             assert all(sum(p.length for p in row) <= b.width for row in b.rows)
             assert pack or all(len(row) == 1 for row in b.rows)
-    shared = plan([fake(2 * i, 50 + i) for i in range(5)], 10_000, share=True, pack=True)
+    shared = plan([fake(2 * i, 50 + i, prefix=10) for i in range(5)], 10_000, share=True, pack=True)
     assert len(shared) == 1 and len(shared[0].traces) == 5
+
+
+def test_shared_groups_split_where_padding_costs_more_than_the_prompt():
+    # one prompt of 10 tokens; continuations 100, 95, 50, 48, 10: padding 95 -> 100 is 5 (<= 10: share),
+    # 50 -> 100 would be 50 (> 10: run the prompt again), 10 -> 50 would be 40 (alone: packed elsewhere)
+    lengths = (110, 105, 60, 58, 20)
+    batches, alone = plan_shared([fake(2 * i, n, prefix=10) for i, n in enumerate(lengths)], 10_000)
+    assert [sorted(p.length for p in b.traces) for b in batches] == [[105, 110], [58, 60]]
+    assert [p.length for p in alone] == [20]
+    planned = plan([fake(2 * i, n, prefix=10) for i, n in enumerate(lengths)], 10_000, share=True, pack=True)
+    assert sorted(p.length for b in planned for p in b.traces) == sorted(lengths)
+    assert isinstance(planned[-1], PackedBatch) and [p.length for p in planned[-1].traces] == [20]
 
 
 def test_plan_limits_padding_of_unpacked_rows():

@@ -67,7 +67,26 @@ def score_table(results: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-RENDERERS = {"segment": segment_table, "head": head_table, "score": score_table}
+def trace_table(results: dict[str, Any]) -> str:
+    """End-to-end trace against the scoring floor, with the no-model steps."""
+    m, cfg = results["machine"], results["config"]
+    models = "; ".join(f"{role}: {desc}" for role, desc in cfg["models"].items())
+    lines = [
+        f"trace, {m['device_name']}, {results['date'][:10]}, `{results['command']}`; "
+        f"{cfg['traces']} traces of {cfg['corpus']} cut to {cfg['max_chars']} characters "
+        f"({results['tokens']:,} tokens over the three models, {results['sentences']:,} sentences), "
+        f"chunks of {cfg['chunk_records']} records, "
+        f"{cfg['torch_threads']} torch thread(s); {models}; medians.",
+        "",
+        "| step | median s | x scoring floor |",
+        "|---|---:|---:|",
+    ]
+    for row in results["rows"]:
+        lines.append(f"| {row['step']} | {row['seconds']:.2f} | {row['vs_floor']:.2f} |")
+    return "\n".join(lines)
+
+
+RENDERERS = {"segment": segment_table, "head": head_table, "score": score_table, "trace": trace_table}
 
 
 def latest_results(results_dir: Path, benchmark: str) -> list[dict[str, Any]]:

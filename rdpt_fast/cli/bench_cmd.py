@@ -9,13 +9,14 @@ BENCHMARKS = {
     "segment": "rdpt_fast.bench.segment",
     "head": "rdpt_fast.bench.head",
     "score": "rdpt_fast.bench.score",
+    "trace": "rdpt_fast.bench.trace",
 }
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "bench",
-        help="benchmarks (segment, head, score); results saved as JSON",
+        help="benchmarks (segment, head, score, trace); results saved as JSON",
         description="Run a benchmark; `rdpt-fast bench NAME --help` lists its options.",
     )
     p.add_argument("name", choices=sorted(BENCHMARKS))

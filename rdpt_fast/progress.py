@@ -58,7 +58,8 @@ class Progress:
             parts.append(f"[{bar:<20}] {100 * frac:3.0f}% {self.records:,}/{self.total:,} records")
         else:
             parts.append(f"{self.records:,} records")
-        parts.append(f"{rate:,.0f} tokens/s")
+        if self.tokens:
+            parts.append(f"{rate:,.0f} tokens/s")
         if self.total and self.records and self.records < self.total:
             parts.append(f"ETA {_duration(elapsed * (self.total - self.records) / self.records)}")
         parts.append(f"elapsed {_duration(elapsed)}")

@@ -15,7 +15,8 @@ import pyarrow.parquet as pq
 
 from rdpt_fast.cli.options import add_executor_options, add_model_options, executor_kwargs, model_kwargs
 from rdpt_fast.progress import Progress
-from rdpt_fast.records import Record, RecordError, iter_records
+from rdpt_fast.rdpt.inputs import valid_records
+from rdpt_fast.records import Record, RecordError
 from rdpt_fast.writers import open_rows
 
 SHARD_GLOB = "scores-*.parquet"
@@ -101,8 +102,9 @@ class Outcome:
 
 @dataclass
 class Pending:
-    """The records of `inputs` still to score, in input order: ids not in `skip`, each id once. Unreadable
-    lines, records without an id and repeated ids go to `rejected`; `skipped` counts ids in `skip`."""
+    """The records of `inputs` still to score, in input order: the valid stream of a run
+    (`rdpt_fast.rdpt.inputs.valid_records`: unreadable lines, records with a missing or wrong-typed field and
+    repeated ids go to `rejected`) without the ids in `skip`, which `skipped` counts."""
 
     inputs: Sequence[str]
     skip: set[str] | frozenset[str]
@@ -110,22 +112,10 @@ class Pending:
     skipped: int = 0
 
     def __iter__(self) -> Iterator[Record]:
-        seen: set[str] = set()
-        for item in iter_records(self.inputs):
-            if isinstance(item, RecordError):
-                self.rejected.append(item)
-                continue
-            rid = item.fields.get("id")
-            if rid is None:
-                self.rejected.append(RecordError(item.location, "missing", None, "id"))
-                continue
-            if str(rid) in self.skip:
+        for item in valid_records([Path(p) for p in self.inputs], self.rejected):
+            if str(item.fields["id"]) in self.skip:
                 self.skipped += 1
                 continue
-            if str(rid) in seen:
-                self.rejected.append(RecordError(item.location, "duplicate id in the input", str(rid), "id"))
-                continue
-            seen.add(str(rid))
             yield item
 
 

@@ -168,14 +168,12 @@ class RunResult:
 
 
 def release_memory() -> None:
-    gc.collect()
-    try:
-        import torch
+    """Free a model that was just dropped (host memory, and the CUDA cache on a GPU)."""
+    import torch
 
-        if torch.cuda.is_available():
-            torch.cuda.empty_cache()
-    except ImportError:
-        pass
+    gc.collect()
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()
 
 
 #: transformers' loading is not thread-safe (global init flags: a tied head can come out "missing"), so
@@ -309,7 +307,7 @@ class Run:
         adaptive = None
         beta = self.options.beta
         if beta == "auto":
-            adaptive = adaptive_beta(counts=self.histogram())
+            adaptive = adaptive_beta(counts=dts_histogram(folder, self.options.include_markers))
             beta = adaptive.beta
         relabelled = relabel_folder(
             folder, self.scheme, self.options.alpha, beta, self.options.include_markers
@@ -442,9 +440,6 @@ class Run:
         input_rows = [reject_row(e.location, e.record_id, "input", e.message, e.field) for e in input_rejects]
         return input_rows + rejects, time.perf_counter() - t0
 
-    def histogram(self) -> np.ndarray:
-        return dts_histogram(self.folder, self.options.include_markers)
-
 
 class _Counted:
     """An iterator of chunks that counts them (the number of chunks is known once it is exhausted)."""
@@ -506,11 +501,7 @@ def relabel_folder(
     changed = 0
     for chunk in joined_chunks(folder):
         entry = folder.entry(JOIN, chunk)
-        if (
-            entry.get("alpha") == alpha
-            and entry.get("beta") == beta
-            and entry.get("include_markers", include_markers) == include_markers
-        ):
+        if entry["alpha"] == alpha and entry["beta"] == beta and entry["include_markers"] == include_markers:
             continue
         sentences = apply_labels(pq.read_table(folder.sentences_path(chunk)), scheme, alpha=alpha, beta=beta)
         records = pq.read_table(folder.records_path(chunk)).drop_columns(count_names)
@@ -618,7 +609,8 @@ def print_summary(result: RunResult, stream=sys.stderr) -> None:
     shares = ", ".join(f"{k} {100 * v:.1f}%" for k, v in result.label_shares.items())
     print(
         f"rdpt-fast {result.kind}: {result.records} records, {result.sentences} sentences, "
-        f"{result.rejected} rejected; alpha {result.alpha:g}, beta {result.beta:g}"
+        f"{result.rejected} rejected; "
+        f"{f'alpha {result.alpha:g}, ' if result.kind == 'trace' else ''}beta {result.beta:g}"
         f"{' (adaptive)' if result.adaptive else ''}",
         file=stream,
     )

@@ -53,11 +53,8 @@ def kill_when(cmd: list[str], manifest: Path, stage: str, timeout: float = 180.0
         while time.monotonic() < deadline:
             if proc.poll() is not None:
                 pytest.fail(f"the run ended (rc {proc.returncode}) before a {stage} shard could be killed")
-            try:
-                if marked(manifest, stage):
-                    break
-            except FileNotFoundError:
-                pass
+            if manifest.exists() and marked(manifest, stage):
+                break
             time.sleep(0.01)
         else:
             pytest.fail(f"no {stage} shard within {timeout} s")

@@ -160,7 +160,10 @@ def test_classify_relabels_without_any_model(traced, tmp_path):
     assert (info["alpha"], info["beta"]) == (1e-4, 5e-4) and result.beta == 5e-4
     auto = rdpt_fast.classify_folder(out, beta="auto")
     d_ts = np.asarray([s["d_ts"] for s in sentences if s["kind"] != "marker" and s["d_ts"] is not None])
-    assert auto.beta == rdpt_fast.adaptive_beta(d_ts).beta
+    # random tiny models: every |d_TS| falls in the first of the 1000 bins, so the Otsu objective is flat and
+    # the documented fallback (0.1, flagged degenerate) applies
+    assert np.abs(d_ts).max() < 1e-3
+    assert auto.adaptive.degenerate and auto.beta == 0.1
     assert json.loads((out / "run.json").read_text())["adaptive"]["rule"] == "otsu-abs-dts"
 
 

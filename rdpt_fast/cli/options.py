@@ -25,7 +25,8 @@ def template_arg(value: str) -> str | None:
 
 def add_model_options(p: argparse.ArgumentParser, *, devices: bool = False) -> None:
     """--template, --dtype, --device, --attn-implementation, --max-tokens, --mode, --head-backend,
-    --trust-remote-code. With `devices`, --device takes a comma-separated list (one model per device)."""
+    --trust-remote-code, --no-self-check. With `devices`, --device takes a comma-separated list (one
+    model per device)."""
     p.add_argument(
         "--template",
         default="auto",
@@ -44,6 +45,11 @@ def add_model_options(p: argparse.ArgumentParser, *, devices: bool = False) -> N
     p.add_argument("--mode", choices=["fast", "reference"], default="fast")
     p.add_argument("--head-backend", default="auto", choices=["auto", "triton", "torch", "reference"])
     p.add_argument("--trust-remote-code", action="store_true")
+    p.add_argument(
+        "--no-self-check",
+        action="store_true",
+        help="skip the load-time check of the fast paths against the model's own forward",
+    )
 
 
 def model_kwargs(args: argparse.Namespace) -> dict[str, Any]:
@@ -56,6 +62,7 @@ def model_kwargs(args: argparse.Namespace) -> dict[str, Any]:
         "head_backend": args.head_backend,
         "mode": args.mode,
         "trust_remote_code": args.trust_remote_code,
+        "self_check": not args.no_self_check,
     }
 
 

@@ -28,18 +28,20 @@ def sharded_scorer(model: str | Path, **kwargs: Any) -> Any:
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     from rdpt_fast.scoring import Scorer
-    from rdpt_fast.scoring.scorer import resolve_dtype
+    from rdpt_fast.scoring.scorer import auto_attention, resolve_dtype
 
     load = {k: kwargs.pop(k) for k in LOAD_KEYS if k in kwargs}
     trust = load.get("trust_remote_code", False)
     attn = load.get("attn_implementation", "auto")
+    if attn == "auto":
+        attn = auto_attention(model, torch.device("cuda"), trust)
     loaded = AutoModelForCausalLM.from_pretrained(
         str(model),
         device_map="auto",
         dtype=resolve_dtype(load.get("dtype", "auto"), torch.device("cuda")),
         use_safetensors=True,
         trust_remote_code=trust,
-        **({} if attn == "auto" else {"attn_implementation": attn}),
+        attn_implementation=attn,
     )
     tokenizer = AutoTokenizer.from_pretrained(str(model), trust_remote_code=trust)
     name = kwargs.pop("name", None) or Path(str(model)).name

@@ -102,6 +102,7 @@ class RunOptions:
     head_backend: str = "auto"
     mode: str = "fast"
     trust_remote_code: bool = False
+    self_check: bool = True
     segment_options: Mapping[str, Any] = field(default_factory=dict)
     chunk_records: int = DEFAULT_CHUNK_RECORDS
     text: bool = False
@@ -125,6 +126,7 @@ class RunOptions:
             "head_backend": self.head_backend,
             "mode": self.mode,
             "trust_remote_code": self.trust_remote_code,
+            "self_check": self.self_check,
             "segment_options": self.segment_options,
         }
 
@@ -390,6 +392,10 @@ class Run:
             "source": "precomputed" if self.sources[role].logprobs_field else "model",
             **self.sources[role].describe(),
             "dtype": str(next(scorer.model.parameters()).dtype) if scorer.model is not None else None,
+            "attn_implementation": getattr(
+                getattr(scorer.model, "config", None), "_attn_implementation", None
+            ),
+            "paths": scorer.stats.paths,
         }
         del scorer
         release_memory()

@@ -7,7 +7,6 @@ concatenated, through one `rdpt_fast.head.segment_logprobs` call (sentence ids o
 
 from __future__ import annotations
 
-import copy
 import inspect
 import itertools
 from dataclasses import dataclass
@@ -31,9 +30,44 @@ class TraceScores:
     num_tokens: np.ndarray
 
 
+def is_oom(error: BaseException) -> bool:
+    """True for an accelerator (or host) out-of-memory error."""
+    oom_type = getattr(torch, "OutOfMemoryError", None) or torch.cuda.OutOfMemoryError
+    return isinstance(error, (oom_type, MemoryError)) or (
+        isinstance(error, RuntimeError) and "out of memory" in str(error)
+    )
+
+
 def _cache_kwarg(base: torch.nn.Module) -> str:
     params = inspect.signature(base.forward).parameters
     return "cache" if "cache" in params else "past_key_values"
+
+
+def expand_cache(cache: object, k: int) -> None:
+    """Repeat a batch-1 cache K times along the batch, layer by layer: attention layers through their own
+    `batch_repeat_interleave`, other layers (linear attention, convolution states) by repeating every
+    batch-1 tensor they hold. Whether continuing such a cache is exact is for the self-check to confirm."""
+    layers = getattr(cache, "layers", None)
+    if layers is None:
+        cache.batch_repeat_interleave(k)
+        return
+    for layer in layers:
+        if hasattr(layer, "batch_repeat_interleave"):
+            layer.batch_repeat_interleave(k)
+            continue
+        for name, value in vars(layer).items():
+            setattr(layer, name, _repeat_batch(value, k))
+
+
+def _repeat_batch(value: object, k: int) -> object:
+    """`value` with every batch-1 tensor in it (also inside dicts, lists, tuples) repeated K times."""
+    if isinstance(value, torch.Tensor):
+        return value.repeat_interleave(k, dim=0) if value.dim() > 0 and value.shape[0] == 1 else value
+    if isinstance(value, dict):
+        return {key: _repeat_batch(v, k) for key, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_repeat_batch(v, k) for v in value)
+    return value
 
 
 def block_causal_mask(
@@ -71,16 +105,20 @@ class Runner:
         self.cache_kwarg = _cache_kwarg(base)
         config = model.config
         self.attn = getattr(config, "_attn_implementation", None) or "eager"
-        self.layer_types = set(getattr(config, "layer_types", None) or ["full_attention"])
+        self.layer_types = set(getattr(config, "layer_types", None) or [])
         self.sliding_window = getattr(config, "sliding_window", None)
+        #: How packed rows keep traces apart: "positions" (restarting position ids, no mask: the model
+        #: builds its own per-layer masks, sliding windows included) or "mask" (a block-diagonal mask).
+        self.pack_mode = "positions"
 
     # -- forward passes ---------------------------------------------------------------------------------
     def _mask_for(self, rows: list[list[int]], width: int) -> torch.Tensor | dict[str, torch.Tensor] | None:
-        if self.attn in FLASH_IMPLEMENTATIONS:
-            return None  # packed sequences are found from the restarting position ids (varlen kernels)
+        """The attention mask of a packed batch (None: positions alone separate the traces)."""
+        if self.attn in FLASH_IMPLEMENTATIONS or self.pack_mode == "positions":
+            return None  # the model finds packed sequences from the restarting position ids
         dtype = torch.bool if self.attn == "sdpa" else self.head.weight.dtype
         full = block_causal_mask(rows, width, dtype, self.device)
-        if "sliding_attention" not in self.layer_types or not self.sliding_window:
+        if not self.sliding_window or (self.layer_types and "sliding_attention" not in self.layer_types):
             return full
         near = torch.ones(width, width, dtype=torch.bool, device=self.device).triu(1 - self.sliding_window)
         if dtype == torch.bool:
@@ -89,6 +127,8 @@ class Runner:
             sliding = torch.where(
                 near, full, torch.full((), torch.finfo(dtype).min, dtype=dtype, device=self.device)
             )
+        if not self.layer_types:  # every layer slides (Mistral-style config without layer types)
+            return sliding
         return {"full_attention": full, "sliding_attention": sliding}
 
     def forward_packed(self, batch: PackedBatch) -> list[torch.Tensor]:
@@ -139,8 +179,7 @@ class Runner:
         ids = torch.zeros(k, width, dtype=torch.long)
         for i, p in enumerate(batch.members):
             ids[i, : p.length - P] = torch.from_numpy(p.input_ids[P:])
-        cache = copy.deepcopy(cache)
-        cache.batch_repeat_interleave(k)
+        expand_cache(cache, k)  # the prompt's cache is not needed afterwards: expanded in place
         pos = torch.arange(P, P + width)[None].expand(k, -1)
         out = self.base(
             input_ids=ids.to(self.device),

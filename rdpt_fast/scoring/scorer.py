@@ -13,6 +13,12 @@ import numpy as np
 import torch
 
 from rdpt_fast.scoring.batching import Batch, PackedBatch, SharedBatch, plan
+from rdpt_fast.scoring.capabilities import (
+    Capabilities,
+    architecture_name,
+    static_capabilities,
+    supported_attention,
+)
 from rdpt_fast.scoring.model_head import base_model, head_params
 from rdpt_fast.scoring.precomputed import reduce_precomputed
 from rdpt_fast.scoring.prepare import (
@@ -23,21 +29,14 @@ from rdpt_fast.scoring.prepare import (
     prepare,
     record_segments,
 )
-from rdpt_fast.scoring.runner import Runner, TraceScores
+from rdpt_fast.scoring.runner import Runner, TraceScores, is_oom
+from rdpt_fast.scoring.self_check import run_self_check
 from rdpt_fast.scoring.templates import AUTO, PromptRenderer, TemplateError
 from rdpt_fast.scoring.types import ScoredRecord, ScoreStats
 
 MODES = ("fast", "reference")
 DEFAULT_MAX_TOKENS = 16384
 DEFAULT_WINDOW = 256
-
-
-def is_oom(error: BaseException) -> bool:
-    """True for an accelerator (or host) out-of-memory error."""
-    oom_type = getattr(torch, "OutOfMemoryError", None) or torch.cuda.OutOfMemoryError
-    return isinstance(error, (oom_type, MemoryError)) or (
-        isinstance(error, RuntimeError) and "out of memory" in str(error)
-    )
 
 
 def resolve_device(device: str | torch.device) -> torch.device:
@@ -63,6 +62,20 @@ def resolve_dtype(dtype: str | torch.dtype, device: torch.device) -> torch.dtype
     return names[dtype]
 
 
+def auto_attention(path: str | Path, device: torch.device, trust_remote_code: bool) -> str | None:
+    """The attention implementation "auto" stands for with this model (None: transformers' own default,
+    for a class transformers does not map, e.g. remote code)."""
+    from transformers import AutoConfig
+    from transformers.models.auto.modeling_auto import MODEL_FOR_CAUSAL_LM_MAPPING
+
+    config = AutoConfig.from_pretrained(str(path), trust_remote_code=trust_remote_code)
+    try:
+        model_class = MODEL_FOR_CAUSAL_LM_MAPPING[type(config)]
+    except KeyError:
+        return None
+    return supported_attention(model_class, device)
+
+
 def load_model(
     path: str | Path,
     *,
@@ -76,14 +89,7 @@ def load_model(
 
     kwargs: dict[str, Any] = {"dtype": dtype, "use_safetensors": True, "trust_remote_code": trust_remote_code}
     if attn_implementation == "auto":
-        attn_implementation = "sdpa"
-        if device.type == "cuda":
-            try:
-                import flash_attn  # noqa: F401
-
-                attn_implementation = "flash_attention_2"
-            except ImportError:
-                pass
+        attn_implementation = auto_attention(path, device, trust_remote_code)
     kwargs["attn_implementation"] = attn_implementation
     model = AutoModelForCausalLM.from_pretrained(str(path), **kwargs)
     tokenizer = AutoTokenizer.from_pretrained(str(path), trust_remote_code=trust_remote_code)
@@ -105,6 +111,10 @@ class Scorer:
     window: records read ahead and planned together; output keeps the input order.
     name: the model's name, matched against a record's `logprobs_model` to use precomputed log-probs.
     segment_options: keyword arguments of `rdpt_fast.segment` (rules, markers, min_chars).
+    self_check: compare each fast path with the model's own forward on a short probe at load time and
+        turn off the paths that differ (`capabilities` says which and why); raises ModelCheckError when
+        even the plain path differs. Paths that cannot be exact for the architecture (packing through
+        recurrent layers) are off whatever this says.
     """
 
     def __init__(
@@ -126,6 +136,7 @@ class Scorer:
         window: int = DEFAULT_WINDOW,
         trust_remote_code: bool = False,
         segment_options: Mapping[str, Any] | None = None,
+        self_check: bool = True,
     ):
         if mode not in MODES:
             raise ValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
@@ -174,9 +185,17 @@ class Scorer:
         self.stats = ScoreStats()
         self.max_length: int | None = None
         self.runner: Runner | None = None
+        self.capabilities = Capabilities()
         if model is not None:
-            self.max_length = getattr(model.config, "max_position_embeddings", None)
-            self.runner = Runner(model, base_model(model), head_params(model), head_backend)
+            context = getattr(model.config, "max_position_embeddings", None)
+            self.max_length = context if isinstance(context, int) and context > 0 else None
+            base = base_model(model)
+            self.runner = Runner(model, base, head_params(model), head_backend)
+            self.capabilities = static_capabilities(model, base)
+            if self_check and mode == "fast":
+                run_self_check(model, self.runner, self.capabilities, architecture_name(model))
+            self.runner.pack_mode = self.capabilities.pack_mode
+        self.stats.paths = self.capabilities.describe()
 
     # -- public -----------------------------------------------------------------------------------------
     def score(self, records: Iterable[Mapping[str, Any]]) -> Iterator[ScoredRecord]:
@@ -251,11 +270,12 @@ class Scorer:
             for p in prepared:
                 self._run_guarded(PackedBatch([[p]]), done, reference=True)
         else:
+            caps = self.capabilities
             for batch in plan(
                 prepared,
-                self.max_tokens,
-                share=self.share_prompts,
-                pack=self.pack,
+                self.max_tokens if caps.batch else 1,  # a budget of 1 token: one trace per batch
+                share=self.share_prompts and caps.share,
+                pack=self.pack and caps.pack and caps.batch,
                 pack_width=self.pack_width,
             ):
                 self._run_guarded(batch, done, reference=False)
@@ -305,6 +325,7 @@ class Scorer:
                 forwarded - batch.prefix_length
             )
         else:
+            self.stats.packed_batches += batch.packed
             forwarded = sum(p.length for p in traces)
             padded = len(batch.rows) * batch.width - forwarded
         self.stats.forwarded_tokens += forwarded

@@ -64,6 +64,8 @@ class ScoreStats:
     scored_tokens: tokens of every scored trace (prompt + response), what a per-record pass would forward.
     forwarded_tokens: tokens the model actually ran (a shared prompt counts once; padding excluded).
     padded_tokens: padding positions the model also ran (batch rows padded to one length).
+    packed_batches: batches with several traces in one row.
+    paths: which execution paths are on for the model and why others are off (`Capabilities.describe`).
     """
 
     records: int = 0
@@ -76,7 +78,9 @@ class ScoreStats:
     shared_groups: int = 0
     batches: int = 0
     oom_splits: int = 0
+    packed_batches: int = 0
     seconds: float = 0.0
+    paths: dict[str, Any] = field(default_factory=dict)
 
     @property
     def tokens_per_second(self) -> float:

@@ -89,8 +89,8 @@ def test_out_of_memory_splits_the_batch(qwen, records, monkeypatch):
             raise RuntimeError("CUDA error: out of memory (simulated)")
         return real_run(self, batch)
 
-    monkeypatch.setattr(Runner, "run", run)
     scorer = Scorer(model, tok)
+    monkeypatch.setattr(Runner, "run", run)
     out = list(scorer.score(recs))
     assert scorer.stats.oom_splits >= 2
     assert "out of memory for a single trace" in out[3].error
@@ -103,6 +103,7 @@ def test_other_errors_are_not_swallowed(qwen, records, monkeypatch):
     def run(self, batch):
         raise RuntimeError("a real bug")
 
+    scorer = Scorer(*qwen)
     monkeypatch.setattr(Runner, "run", run)
     with pytest.raises(RuntimeError, match="a real bug"):
-        list(Scorer(*qwen).score(records[:1]))
+        list(scorer.score(records[:1]))

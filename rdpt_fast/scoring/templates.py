@@ -34,6 +34,11 @@ def _messages(prompt: Any) -> list[dict[str, Any]]:
         for i, m in enumerate(prompt):
             if not isinstance(m, dict) or not isinstance(m.get("role"), str) or "content" not in m:
                 raise TemplateError(f"prompt[{i}] must be a message {{role, content}}, got {m!r:.80}")
+        if prompt[-1]["role"] == "assistant":
+            raise TemplateError(
+                f"prompt[{len(prompt) - 1}] is an assistant turn: the response must be the assistant's whole "
+                "turn (a template would close or rewrite a partial assistant turn around it)"
+            )
         return prompt
     raise TemplateError(
         f"prompt must be a string or a non-empty list of messages, got {type(prompt).__name__}"

@@ -123,7 +123,7 @@ def scorer_kwargs(args: argparse.Namespace) -> dict[str, Any]:
     """Scorer keywords of the command line (the device excluded)."""
     return {
         "name": args.name,
-        "share_prompts": not args.no_share,
+        "share_prompts": False if args.no_share else "auto",
         "pack": not args.no_pack,
         "window": args.window,
         **model_kwargs(args),

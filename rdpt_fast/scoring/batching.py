@@ -14,6 +14,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from rdpt_fast.scoring.costs import SharingCosts
 from rdpt_fast.scoring.prepare import Prepared
 
 
@@ -84,24 +85,36 @@ def shared_groups(
     return groups, alone
 
 
-def plan_shared(members: list[Prepared], max_tokens: int) -> tuple[list[SharedBatch], list[Prepared]]:
+def plan_shared(
+    members: list[Prepared], max_tokens: int, costs: SharingCosts | None = None
+) -> tuple[list[SharedBatch], list[Prepared]]:
     """Length-sorted chunks of one group: a member joins the current chunk while K x (longest continuation)
-    fits `max_tokens` and its padding (longest continuation - its own) is at most the prompt length (past
-    that, running the prompt once more is cheaper than the padding). Returns the chunks of 2+ members and
-    the members left alone (to be packed with the other records)."""
+    fits `max_tokens` and sharing gains: with `costs`, its `member_gain` is positive and a chunk is kept
+    only when its `chunk_gain` is; without, its padding (longest continuation - its own) is at most the
+    prompt length (past that, running the prompt once more is cheaper). Returns the chunks of 2+ members
+    and the members left alone (to be packed with the other records)."""
     ordered = sorted(members, key=lambda p: p.length, reverse=True)
     chunks: list[list[Prepared]] = []
     for p in ordered:
         current = chunks[-1] if chunks else None
         if current is not None:
-            longest = current[0].length - p.num_prefix
+            prompt, tail = p.num_prefix, p.length - p.num_prefix
+            longest = current[0].length - prompt
             fits = (len(current) + 1) * longest <= max_tokens
-            if fits and longest - (p.length - p.num_prefix) <= p.num_prefix:
+            gains = costs.member_gain(prompt, tail, longest) > 0 if costs else longest - tail <= prompt
+            if fits and gains:
                 current.append(p)
                 continue
         chunks.append([p])
-    shared = [SharedBatch(c) for c in chunks if len(c) >= 2]
-    return shared, [c[0] for c in chunks if len(c) == 1]
+
+    def worth(chunk: list[Prepared]) -> bool:
+        if len(chunk) < 2:
+            return False
+        prompt = chunk[0].num_prefix
+        return costs is None or costs.chunk_gain(prompt, [p.length - prompt for p in chunk]) > 0
+
+    shared = [SharedBatch(c) for c in chunks if worth(c)]
+    return shared, [p for c in chunks if not worth(c) for p in c]
 
 
 def plan_packed(
@@ -138,16 +151,23 @@ def plan_packed(
 
 
 def plan(
-    items: Sequence[Prepared], max_tokens: int, *, share: bool, pack: bool, pack_width: int = 1024
+    items: Sequence[Prepared],
+    max_tokens: int,
+    *,
+    share: bool,
+    pack: bool,
+    pack_width: int = 1024,
+    costs: SharingCosts | None = None,
 ) -> list[Batch]:
-    """Batches for one look-ahead window: shared-prompt groups first, then the rest packed."""
+    """Batches for one look-ahead window: shared-prompt groups first (where `costs` says sharing gains;
+    without `costs`, wherever the padding rule allows), then the rest packed."""
     if share:
         groups, alone = shared_groups(items)
     else:
         groups, alone = [], list(items)
     out: list[Batch] = []
     for g in groups:
-        batches, left = plan_shared(g, max_tokens)
+        batches, left = plan_shared(g, max_tokens, costs)
         out.extend(batches)
         alone.extend(left)
     out.extend(plan_packed(alone, max_tokens, pack, pack_width))

@@ -43,20 +43,29 @@ def _cache_kwarg(base: torch.nn.Module) -> str:
     return "cache" if "cache" in params else "past_key_values"
 
 
+#: Cache layers that only ever concatenate new keys/values onto the cached ones (never write into them):
+#: a batch-1 cache of these is expanded as a view, copied once by that concatenation and not before.
+CONCATENATING_LAYERS = ("DynamicLayer", "DynamicSlidingWindowLayer")
+
+
 def expand_cache(cache: object, k: int) -> None:
-    """Repeat a batch-1 cache K times along the batch, layer by layer: attention layers through their own
-    `batch_repeat_interleave`, other layers (linear attention, convolution states) by repeating every
-    batch-1 tensor they hold. Whether continuing such a cache is exact is for the self-check to confirm."""
+    """Repeat a batch-1 cache K times along the batch, layer by layer: concatenating attention layers as
+    views (no copy), other attention layers through their own `batch_repeat_interleave`, other layers
+    (linear attention, convolution states) by repeating every batch-1 tensor they hold. Whether
+    continuing such a cache is exact is for the self-check to confirm."""
     layers = getattr(cache, "layers", None)
     if layers is None:
         cache.batch_repeat_interleave(k)
         return
     for layer in layers:
-        if hasattr(layer, "batch_repeat_interleave"):
+        if type(layer).__name__ in CONCATENATING_LAYERS and getattr(layer, "keys", None) is not None:
+            layer.keys = layer.keys.expand(k, *layer.keys.shape[1:])
+            layer.values = layer.values.expand(k, *layer.values.shape[1:])
+        elif hasattr(layer, "batch_repeat_interleave"):
             layer.batch_repeat_interleave(k)
-            continue
-        for name, value in vars(layer).items():
-            setattr(layer, name, _repeat_batch(value, k))
+        else:
+            for name, value in vars(layer).items():
+                setattr(layer, name, _repeat_batch(value, k))
 
 
 def _repeat_batch(value: object, k: int) -> object:

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from itertools import islice
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import torch
@@ -19,6 +19,7 @@ from rdpt_fast.scoring.capabilities import (
     static_capabilities,
     supported_attention,
 )
+from rdpt_fast.scoring.costs import SharingCosts
 from rdpt_fast.scoring.model_head import base_model, head_params
 from rdpt_fast.scoring.precomputed import reduce_precomputed
 from rdpt_fast.scoring.prepare import (
@@ -106,8 +107,9 @@ class Scorer:
         exactly prompt + response), or a Jinja chat template string.
     max_tokens_per_batch: token budget of one forward pass (rows x padded length).
     mode: "fast" (batched, packed, shared prompts) or "reference" (one record at a time, full logits).
-    share_prompts / pack: switch prompt sharing and packing of short traces (fast mode); traces are packed
-        only into rows of at most `pack_width` tokens.
+    share_prompts: "auto" (records with one prompt share its KV cache where `SharingCosts` says it is
+        faster for this model on this device), True (wherever the planner's padding rule allows) or False.
+    pack: pack short traces into rows of at most `pack_width` tokens (fast mode).
     window: records read ahead and planned together; output keeps the input order.
     name: the model's name, matched against a record's `logprobs_model` to use precomputed log-probs.
     segment_options: keyword arguments of `rdpt_fast.segment` (rules, markers, min_chars).
@@ -130,7 +132,7 @@ class Scorer:
         head_backend: str = "auto",
         name: str | None = None,
         mode: str = "fast",
-        share_prompts: bool = True,
+        share_prompts: bool | Literal["auto"] = "auto",
         pack: bool = True,
         pack_width: int = 1024,
         window: int = DEFAULT_WINDOW,
@@ -185,12 +187,14 @@ class Scorer:
         self.stats = ScoreStats()
         self.max_length: int | None = None
         self.runner: Runner | None = None
+        self.sharing_costs: SharingCosts | None = None
         self.capabilities = Capabilities()
         if model is not None:
             context = getattr(model.config, "max_position_embeddings", None)
             self.max_length = context if isinstance(context, int) and context > 0 else None
             base = base_model(model)
             self.runner = Runner(model, base, head_params(model), head_backend)
+            self.sharing_costs = SharingCosts.for_model(model, base)
             self.capabilities = static_capabilities(model, base)
             if self_check and mode == "fast":
                 run_self_check(model, self.runner, self.capabilities, architecture_name(model))
@@ -274,9 +278,10 @@ class Scorer:
             for batch in plan(
                 prepared,
                 self.max_tokens if caps.batch else 1,  # a budget of 1 token: one trace per batch
-                share=self.share_prompts and caps.share,
+                share=bool(self.share_prompts) and caps.share,
                 pack=self.pack and caps.pack and caps.batch,
                 pack_width=self.pack_width,
+                costs=self.sharing_costs if self.share_prompts == "auto" else None,
             ):
                 self._run_guarded(batch, done, reference=False)
         out = [done[item.index] if isinstance(item, Prepared) else item for item in items]

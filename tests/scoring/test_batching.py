@@ -75,7 +75,7 @@ def test_batching_changes_nothing(qwen, mixed, alone, options):
 def test_shared_prompt_forwards_prompt_once(qwen, records):
     recs = [dict(r, response=r["response"][: 300 + 100 * i]) for i, r in enumerate(records[:4])]
     assert len({r["prompt"] for r in recs}) == 1
-    scorer = Scorer(*qwen)
+    scorer = Scorer(*qwen, share_prompts=True)
     shared = list(scorer.score(recs))
     assert all(r.prompt_shared for r in shared)
     prompt = shared[0].num_prompt_tokens

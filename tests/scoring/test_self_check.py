@@ -71,7 +71,7 @@ def test_a_broken_shared_prompt_path_is_turned_off(tokenizer, tmp_path, monkeypa
 
     real = Runner.forward_shared
     monkeypatch.setattr(Runner, "forward_shared", shifted)
-    scorer = Scorer(saved("llama", tokenizer, tmp_path), template=None, device="cpu")
+    scorer = Scorer(saved("llama", tokenizer, tmp_path), template=None, device="cpu", share_prompts=True)
     assert scorer.capabilities.pack and not scorer.capabilities.share
     assert_matches_own_forward(scorer, matrix_records())
     assert scorer.stats.shared_groups == 0
@@ -93,7 +93,7 @@ def test_a_broken_plain_path_stops_with_the_architecture_named(tokenizer, tmp_pa
 def test_auto_attention_loads_an_architecture_without_sdpa(tokenizer, tmp_path):
     path = saved("gpt_oss", tokenizer, tmp_path)
     assert auto_attention(path, torch.device("cpu"), trust_remote_code=False) == "eager"
-    scorer = Scorer(path, template=None, device="cpu")  # "auto"
+    scorer = Scorer(path, template=None, device="cpu", share_prompts=True)  # attention "auto"
     assert scorer.model.config._attn_implementation == "eager"
     assert_matches_own_forward(scorer, matrix_records())
     assert scorer.stats.packed_batches > 0 and scorer.stats.shared_groups > 0

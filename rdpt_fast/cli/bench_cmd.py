@@ -10,13 +10,14 @@ BENCHMARKS = {
     "head": "rdpt_fast.bench.head",
     "score": "rdpt_fast.bench.score",
     "trace": "rdpt_fast.bench.trace",
+    "e2e": "rdpt_fast.bench.e2e",
 }
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "bench",
-        help="benchmarks (segment, head, score, trace); results saved as JSON",
+        help="benchmarks (segment, head, score, trace, e2e); results saved as JSON",
         description="Run a benchmark; `rdpt-fast bench NAME --help` lists its options.",
     )
     p.add_argument("name", choices=sorted(BENCHMARKS))

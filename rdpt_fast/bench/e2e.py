@@ -1,0 +1,160 @@
+"""End to end at real model shapes: the Scorer against its floor and the naive pipeline, and prompt sharing.
+
+For each shape (random weights, float32, a BPE tokenizer trained on the traces), over real traces in raw
+mode, each timed as the median of `--repeats` runs after a warm-up:
+
+* ``trunk``: the bare trunk, ``model.model(ids)`` per trace (no head);
+* ``head-gemm``: the head's matmul alone, ``hidden @ W.T`` per trace's scored positions;
+* ``floor`` = trunk + head-gemm: what any exact scorer must at least spend;
+* ``naive``: ``model(ids).logits``, ``log_softmax``, gather, per trace;
+* ``rdpt``: ``Scorer.score`` (self-check excluded: it runs once at load).
+
+Sharing: K responses of ~R tokens to one prompt of ~P tokens, ``share_prompts=False`` against the
+default ``"auto"``; ideal speed-up K(P+R)/(P+KR) counts trunk tokens only.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from rdpt_fast.bench.common import RESULTS_DIR, find_data_dir, load_corpus, run_header, save_results
+from rdpt_fast.bench.score import CORPUS, TRAIN_CORPUS, long_traces, timed
+
+#: name -> Qwen2-style config keywords (Llama-3.2-1B: tied, GQA 32/8; Qwen2.5-0.5B: tied, GQA 14/2).
+SHAPES: dict[str, dict[str, Any]] = {
+    "qwen2.5-0.5b": dict(
+        hidden_size=896, intermediate_size=4864, num_hidden_layers=24, num_attention_heads=14,
+        num_key_value_heads=2, vocab_size=151936, tie_word_embeddings=True,
+    ),
+    "llama-3.2-1b": dict(
+        hidden_size=2048, intermediate_size=8192, num_hidden_layers=16, num_attention_heads=32,
+        num_key_value_heads=8, vocab_size=128256, tie_word_embeddings=True,
+    ),
+}  # fmt: skip
+
+
+def build(shape: str) -> torch.nn.Module:
+    import transformers
+
+    config = transformers.Qwen2Config(max_position_embeddings=32768, **SHAPES[shape])
+    torch.manual_seed(0)
+    return transformers.AutoModelForCausalLM.from_config(config, dtype=torch.float32).eval()
+
+
+@torch.inference_mode()
+def trunk_and_gemm(model: torch.nn.Module, ids: list[torch.Tensor]) -> tuple[float, float]:
+    """(seconds of the bare trunk, seconds of the head's matmul) over `ids`, one trace at a time."""
+    import time
+
+    t0 = time.perf_counter()
+    hidden = [model.model(input_ids=x[None]).last_hidden_state[0] for x in ids]
+    t1 = time.perf_counter()
+    weight = model.get_output_embeddings().weight
+    for h in hidden:
+        h[:-1] @ weight.T
+    return t1 - t0, time.perf_counter() - t1
+
+
+@torch.inference_mode()
+def naive(model: torch.nn.Module, ids: list[torch.Tensor]) -> None:
+    for x in ids:
+        logits = model(input_ids=x[None]).logits[0, :-1].float()
+        torch.log_softmax(logits, -1).gather(1, x[1:, None])
+
+
+def measure_shape(model, tok, recs: list[dict], repeats: int) -> dict[str, Any]:
+    from rdpt_fast.scoring import Scorer
+
+    ids = [torch.tensor(tok(r["prompt"] + r["response"]).input_ids) for r in recs]
+    tokens = sum(len(x) for x in ids)
+    parts = [trunk_and_gemm(model, ids) for _ in range(repeats + 1)][1:]
+    trunk = sorted(p[0] for p in parts)[len(parts) // 2]
+    gemm = sorted(p[1] for p in parts)[len(parts) // 2]
+    t_naive, _ = timed(lambda: naive(model, ids), repeats)
+    scorer = Scorer(model, tok, template=None, device="cpu")
+    t_ours, _ = timed(lambda: list(scorer.score(recs)), repeats)
+    floor = trunk + gemm
+    return {
+        "traces": len(recs),
+        "tokens": tokens,
+        "seconds": {"trunk": trunk, "head_gemm": gemm, "floor": floor, "naive": t_naive, "rdpt": t_ours},
+        "tokens_per_s": {k: tokens / v for k, v in
+                         {"trunk": trunk, "floor": floor, "naive": t_naive, "rdpt": t_ours}.items()},
+        "rdpt_over_floor": t_ours / floor,
+        "naive_over_rdpt": t_naive / t_ours,
+        "self_check_seconds": scorer.capabilities.seconds,
+    }  # fmt: skip
+
+
+def measure_sharing(model, tok, records: list[dict], k: int, tokens: int, repeats: int) -> dict[str, Any]:
+    from rdpt_fast.scoring import Scorer
+
+    def cut(text: str) -> str:
+        return tok.decode(tok(text, add_special_tokens=False).input_ids[:tokens])
+
+    prompt = cut(records[0]["prompt"] + "\n\nContext:\n" + " ".join(r["response"] for r in records[-3:]))
+    recs = [
+        {"id": str(i), "prompt": prompt, "response": cut(r["response"])}
+        for i, r in enumerate(records[1 : k + 1])
+    ]
+    out: dict[str, Any] = {"k": k}
+    for label, share in (("unshared", False), ("auto", "auto")):
+        scorer = Scorer(model, tok, template=None, device="cpu", share_prompts=share)
+        seconds, res = timed(lambda s=scorer: list(s.score(recs)), repeats)
+        out[label] = {"seconds": seconds, "shared_groups": scorer.stats.shared_groups}
+    p = sum(r.num_prompt_tokens for r in res) / len(res)
+    r_ = sum(r.num_response_tokens for r in res) / len(res)
+    out.update(prompt_tokens=p, response_tokens=r_, ideal_speedup=k * (p + r_) / (p + k * r_))
+    out["speedup"] = out["unshared"]["seconds"] / out["auto"]["seconds"]
+    out["fraction_of_ideal"] = out["speedup"] / out["ideal_speedup"]
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="rdpt-fast bench e2e", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data", help="folder of the trace corpora (default: ../shared/data/traces)")
+    parser.add_argument("--shapes", nargs="+", choices=sorted(SHAPES), default=list(SHAPES))
+    parser.add_argument("--traces", type=int, default=4)
+    parser.add_argument("--max-chars", type=int, default=4500, help="longest response used (~1,000 tokens)")
+    parser.add_argument("--k", type=int, default=8)
+    parser.add_argument("--share-tokens", type=int, default=300)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
+    parser.add_argument("--out", default=str(RESULTS_DIR))
+    args = parser.parse_args(argv)
+    from rdpt_fast.scoring.tiny import train_tokenizer
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    data = find_data_dir(args.data, (CORPUS, TRAIN_CORPUS))
+    records = load_corpus(data / CORPUS)
+    tok = train_tokenizer([r["response"] for r in load_corpus(data / TRAIN_CORPUS)[:200]], 8192)
+    traces = long_traces(records, args.traces, 60, args.max_chars)
+    recs = [{"id": str(i), "prompt": r["prompt"], "response": r["response"]} for i, r in enumerate(traces)]
+    results = run_header("e2e", argv)
+    results["config"] = {
+        "tokenizer": "byte-level BPE, 8192 tokens, trained on the skythought traces",
+        "dtype": "float32",
+        "torch_threads": torch.get_num_threads(),
+        "corpus": CORPUS,
+    }
+    results["shapes"] = {}
+    for shape in args.shapes:
+        model = build(shape)
+        entry = {"config": SHAPES[shape], "scoring": measure_shape(model, tok, recs, args.repeats)}
+        entry["sharing"] = measure_sharing(model, tok, records, args.k, args.share_tokens, args.repeats)
+        results["shapes"][shape] = entry
+        s, sh = entry["scoring"], entry["sharing"]
+        print(f"== {shape}: {s['tokens']} tokens in {s['traces']} traces")
+        for name, value in s["tokens_per_s"].items():
+            print(f"{name:<8} {value:>8.0f} tokens/s")
+        print(f"rdpt / floor {s['rdpt_over_floor']:.2f}x; naive / rdpt {s['naive_over_rdpt']:.2f}x")
+        print(f"K={sh['k']} sharing (auto): {sh['speedup']:.2f}x of ideal {sh['ideal_speedup']:.2f}x")
+        del model
+    path = save_results(results, Path(args.out), "e2e-cpu")
+    print(f"saved {path}")
+    return 0

@@ -28,7 +28,7 @@ import torch
 import triton
 import triton.language as tl
 
-IGNORE_INDEX = -100
+IGNORE_INDEX = tl.constexpr(-100)
 
 # Vocab split sizes are multiples of this, so that every autotune config's BLOCK_V tiles a split exactly
 # (except at the end of the vocabulary).

@@ -6,6 +6,7 @@ import argparse
 import importlib
 
 BENCHMARKS = {
+    "compile": "rdpt_fast.bench.compile",
     "segment": "rdpt_fast.bench.segment",
     "head": "rdpt_fast.bench.head",
     "score": "rdpt_fast.bench.score",
@@ -16,7 +17,7 @@ BENCHMARKS = {
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "bench",
-        help="benchmarks (segment, head, score, trace); results saved as JSON",
+        help="benchmarks (segment, head, score, trace), the GPU compile check and the GPU check",
         description="Run a benchmark; `rdpt-fast bench NAME --help` lists its options.",
     )
     p.add_argument("name", choices=sorted(BENCHMARKS))

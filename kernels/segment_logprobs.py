@@ -29,7 +29,14 @@ import torch
 import triton
 import triton.language as tl
 
-from .head_configs import EVEN_H_MULTIPLE, INTERPRETER_CONFIG, KernelConfig, autotune_configs, prune_configs
+from .head_configs import (
+    EVEN_H_MULTIPLE,
+    INTERPRETER_CONFIG,
+    TEST_CONFIG,
+    KernelConfig,
+    autotune_configs,
+    prune_configs,
+)
 from .head_tiles import LN2, LOG2E, logit_tile_t, transform, transform_scales
 from .segment_sum import deterministic_segment_sums
 
@@ -48,6 +55,21 @@ _MIN_SPLIT_VOCAB = 4096
 _NOMINAL_BLOCK_N = 64
 FINALIZE_BLOCK = 64
 FINALIZE_BLOCK_H = 32
+
+
+# Setting this environment variable to "test" makes every call use head_configs.TEST_CONFIG instead of
+# autotuning (the GPU tests and the GPU check: one compile per dtype and flag set).
+CONFIG_ENV = "RDPT_FAST_KERNEL_CONFIG"
+
+
+def forced_config() -> KernelConfig | None:
+    """The fixed config asked for through ``RDPT_FAST_KERNEL_CONFIG`` ("test"), else None."""
+    name = os.environ.get(CONFIG_ENV, "")
+    if name in ("", "auto"):
+        return None
+    if name != "test":
+        raise ValueError(f"{CONFIG_ENV} must be 'test' or 'auto', got {name!r}")
+    return TEST_CONFIG
 
 
 def interpreting() -> bool:
@@ -289,7 +311,8 @@ def fused_segment_logprobs(
     hidden [N, H] and weight [V, H] share a float dtype and have unit stride in H; targets [N] int64 with
     values in [0, V) or -100; segment_ids [N] int64 in [-1, num_segments); bias [V] float32 or None.
     ``num_splits`` / ``config`` override the automatic choices (tests use them to force vocab splits and
-    fixed tiles); without ``config`` the partials kernel is autotuned (fixed config under the interpreter).
+    fixed tiles); without ``config`` the partials kernel is autotuned (fixed config under the interpreter
+    or when ``RDPT_FAST_KERNEL_CONFIG=test``).
     """
     n_tokens, h_dim = hidden.shape
     vocab = weight.shape[0]
@@ -298,8 +321,8 @@ def fused_segment_logprobs(
     entropy = torch.empty(n_tokens, dtype=torch.float32, device=device) if with_entropy else None
     top1 = torch.empty(n_tokens, dtype=torch.uint8, device=device) if with_top1 else None
     if n_tokens > 0:
-        if config is None and interpreting():
-            config = INTERPRETER_CONFIG
+        if config is None:
+            config = INTERPRETER_CONFIG if interpreting() else forced_config()
         splits = num_splits or choose_num_splits(n_tokens, vocab, device)
         split_size = triton.cdiv(triton.cdiv(vocab, splits), _SPLIT_ALIGN) * _SPLIT_ALIGN
         splits = triton.cdiv(vocab, split_size)  # no empty split after alignment

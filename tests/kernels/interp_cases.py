@@ -176,3 +176,19 @@ def test_logits_epilogue_against_fp64(n, v, bias, scale, softcap) -> None:
     torch.testing.assert_close(ent.double(), t.entropy, atol=2e-4, rtol=1e-5)
     clear = t.top1_margin > 1e-3
     assert torch.equal(top.bool()[clear], t.top1[clear])
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float16])
+@pytest.mark.parametrize(("n", "h", "v", "bias", "scale", "softcap"), CASES[1:])
+def test_public_api_cublas_backend(n, h, v, bias, scale, softcap, dtype) -> None:
+    """backend="cublas" under the interpreter: the chunk loop with the Triton epilogue (about 3 chunks)."""
+    case = make_case(n, h, v, dtype=dtype, seed=n + v, bias=bias, logit_scale=scale, softcap=softcap)
+    t = truth(case)
+    scores = score_case(case, backend="cublas", chunk_bytes=(n // 3 + 1) * v * 4, return_token_logprobs=True,
+                        with_entropy=True, with_top1=True)  # fmt: skip
+    assert torch.equal(scores.num_tokens.long(), t.seg_count)
+    assert mean_error(scores.sum_logprob, scores.num_tokens, t) <= 1e-4
+    torch.testing.assert_close(scores.token_logprobs.double(), t.token_lp, atol=1e-4, rtol=0)
+    torch.testing.assert_close(scores.entropy.double(), t.entropy, atol=2e-4, rtol=1e-5)
+    clear = t.top1_margin > 1e-3
+    assert torch.equal(scores.top1[clear], t.top1[clear])

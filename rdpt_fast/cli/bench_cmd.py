@@ -7,6 +7,7 @@ import importlib
 
 BENCHMARKS = {
     "compile": "rdpt_fast.bench.compile",
+    "gpu": "rdpt_fast.bench.gpu",
     "segment": "rdpt_fast.bench.segment",
     "head": "rdpt_fast.bench.head",
     "score": "rdpt_fast.bench.score",

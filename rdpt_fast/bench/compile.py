@@ -23,6 +23,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from rdpt_fast.bench.common import run_header
 from rdpt_fast.bench.compile_variants import Variant, all_variants, attrs_of, ci_subset, signature_of
 
 ARCHS = {"sm_80": 80, "sm_90": 90, "sm_100": 100}
@@ -177,6 +178,7 @@ def main(argv: list[str] | None = None) -> int:
     print(render_table(rows), end="")
     bad = problems(rows)
     result = {
+        **run_header("compile", argv),
         "triton_version": triton.__version__,
         "subset": args.subset,
         "seconds": round(time.perf_counter() - t0, 1),

@@ -63,18 +63,39 @@ def logit_tile_t(
     is not a multiple of BLOCK_H. fp32 inputs use the 3xTF32 split on tensor cores (about fp32 accuracy).
     """
     acc = tl.zeros([BLOCK_V, BLOCK_N], tl.float32)
-    w_base = weight_ptr + cols64[:, None] * stride_wv
-    h_base = hidden_ptr + rows64[None, :] * stride_hn
     for k0 in range(0, H, BLOCK_H):
-        ks = k0 + tl.arange(0, BLOCK_H)
-        if EVEN_H:
-            w = tl.load(w_base + ks[None, :])
-            h = tl.load(h_base + ks[:, None])
-        else:
-            w = tl.load(w_base + ks[None, :], mask=ks[None, :] < H, other=0.0)
-            h = tl.load(h_base + ks[:, None], mask=ks[:, None] < H, other=0.0)
-        if FP32_DOT:  # noqa: SIM108 (a constexpr branch kept as a statement: only one tl.dot is traced)
-            acc = tl.dot(w, h, acc, input_precision="tf32x3")
-        else:
-            acc = tl.dot(w, h, acc)
+        acc = dot_step(acc, hidden_ptr, weight_ptr, rows64, cols64, k0, H, stride_hn, stride_wv,
+                       FP32_DOT, EVEN_H, BLOCK_H)  # fmt: skip
+    return acc
+
+
+@triton.jit
+def dot_step(
+    acc,
+    hidden_ptr,
+    weight_ptr,
+    rows64,
+    cols64,
+    k0,
+    H,
+    stride_hn,
+    stride_wv,
+    FP32_DOT: tl.constexpr,
+    EVEN_H: tl.constexpr,
+    BLOCK_H: tl.constexpr,
+):
+    """acc [BLOCK_V, BLOCK_N] += W[cols, k0:k0+BLOCK_H] @ h[rows, k0:k0+BLOCK_H]^T (fp32 accumulation)."""
+    ks = k0 + tl.arange(0, BLOCK_H)
+    w_ptrs = weight_ptr + cols64[:, None] * stride_wv + ks[None, :]
+    h_ptrs = hidden_ptr + rows64[None, :] * stride_hn + ks[:, None]
+    if EVEN_H:
+        w = tl.load(w_ptrs)
+        h = tl.load(h_ptrs)
+    else:
+        w = tl.load(w_ptrs, mask=ks[None, :] < H, other=0.0)
+        h = tl.load(h_ptrs, mask=ks[:, None] < H, other=0.0)
+    if FP32_DOT:  # noqa: SIM108 (a constexpr branch kept as a statement: only one tl.dot is traced)
+        acc = tl.dot(w, h, acc, input_precision="tf32x3")
+    else:
+        acc = tl.dot(w, h, acc)
     return acc

@@ -6,7 +6,9 @@ Three launches per call, all O(N) in extra memory and none with float atomics:
    ``[BLOCK_V, BLOCK_N] = W_tile @ h_tile^T`` (vocab is the MMA's M dimension, so Hopper's wgmma is used
    for every N), applies bias / scale / softcap in base-2 units (log2(e) folded into the scale) and keeps an
    online log-sum-exp with ``exp2`` across its vocab tiles, plus the running sum of ``p * logit`` when
-   entropy is requested. Only the last tile of the vocabulary is masked. Partials go to ``[splits, N]``.
+   entropy is requested. The (vocab tile, H step) loop is one flat loop, so the software pipeline keeps
+   loading across vocab tiles instead of draining at each. Only the last tile of the vocabulary is
+   masked. Partials go to ``[splits, N]``.
 2. ``_finalize_kernel``: merges the split partials per token, gathers the target logit once (an fp32 dot of
    the token's hidden row with its target's weight row, not a compare in every tile) and writes the
    per-token log-prob, entropy and top-1.
@@ -37,12 +39,13 @@ from .head_configs import (
     autotune_configs,
     prune_configs,
 )
-from .head_tiles import LN2, LOG2E, logit_tile_t, transform, transform_scales
+from .head_tiles import LN2, LOG2E, dot_step, logit_tile_t, transform, transform_scales
 from .segment_sum import deterministic_segment_sums
 
 __all__ = ["FusedResult", "KernelConfig", "choose_num_splits", "fused_segment_logprobs", "interpreting"]
 
-IGNORE_INDEX = tl.constexpr(-100)
+_IGNORE = -100
+IGNORE_INDEX = tl.constexpr(_IGNORE)
 TOP1_ATOL = tl.constexpr(1e-4)
 TOP1_RTOL = tl.constexpr(1e-5)
 
@@ -139,15 +142,21 @@ def _partials_kernel(
     m = tl.full([BLOCK_N], float("-inf"), tl.float32)
     s = tl.zeros([BLOCK_N], tl.float32)
     t = tl.zeros([BLOCK_N], tl.float32)
-    for i in range(0, n_full):
+    # One flat loop over (vocab tile, H step), so that the H pipeline does not drain between vocab tiles;
+    # the epilogue runs after the last H step of each tile.
+    n_k = tl.cdiv(H, BLOCK_H)
+    acc = tl.zeros([BLOCK_V, BLOCK_N], tl.float32)
+    for j in range(0, n_full * n_k):
+        i = j // n_k
+        k0 = (j - i * n_k) * BLOCK_H
         cols = v_start + i * BLOCK_V + tl.arange(0, BLOCK_V)
-        y = logit_tile_t(
-            hidden_ptr, weight_ptr, rows64, cols.to(tl.int64), H, stride_hn, stride_wv,
-            FP32_DOT, EVEN_H, BLOCK_V, BLOCK_N, BLOCK_H,
-        )  # fmt: skip
-        b = tl.load(bias_ptr + cols)[:, None] if HAS_BIAS else 0.0
-        y = transform(y, b, pre_scale, post_scale, HAS_BIAS, HAS_SOFTCAP)
-        m, s, t = _lse_step(y, m, s, t, WITH_ENTROPY, False)
+        acc = dot_step(acc, hidden_ptr, weight_ptr, rows64, cols.to(tl.int64), k0, H, stride_hn, stride_wv,
+                       FP32_DOT, EVEN_H, BLOCK_H)  # fmt: skip
+        if k0 + BLOCK_H >= H:
+            b = tl.load(bias_ptr + cols)[:, None] if HAS_BIAS else 0.0
+            y = transform(acc, b, pre_scale, post_scale, HAS_BIAS, HAS_SOFTCAP)
+            m, s, t = _lse_step(y, m, s, t, WITH_ENTROPY, False)
+            acc = tl.zeros([BLOCK_V, BLOCK_N], tl.float32)
     tail = v_start + n_full * BLOCK_V
     if tail < v_end:  # the ragged end of the vocabulary: the only masked tile
         cols = tail + tl.arange(0, BLOCK_V)
@@ -349,7 +358,7 @@ def fused_segment_logprobs(
             n_tokens, h_dim, splits, hidden.stride(0), weight.stride(0), pre_scale, post_scale,
             **flags, WITH_TOP1=with_top1, BLOCK=FINALIZE_BLOCK, BLOCK_H=FINALIZE_BLOCK_H,
         )  # fmt: skip
-    keep = (targets != -100) & (segment_ids >= 0)
+    keep = (targets != _IGNORE) & (segment_ids >= 0)
     seg_sum, seg_count = deterministic_segment_sums(token_lp, keep, segment_ids, num_segments)
     return FusedResult(
         token_logprobs=token_lp,

@@ -41,12 +41,13 @@ TEST_CONFIG = KernelConfig(block_n=64, block_v=128, block_h=64, group_n=8, num_w
 # (BLOCK_V, BLOCK_N, BLOCK_H, GROUP_N, num_warps, num_stages, input dtypes). Kept because they compile
 # without spills and with wgmma on sm_90 (fp32 runs the 3xTF32 split, which needs smaller tiles). Removed
 # after the compile check: 128x128x64 (spills 36 bytes with every feature on), the fp32 128x128 / 256x64 /
-# 128x16x64 tiles (spills of 0.1-3.4 KB).
+# 128x16x64 tiles (spills of 0.1-3.4 KB), bf16/fp16 128x64x64 with 8 warps (28 bytes on sm_80 with
+# softcap + entropy).
 _LOW = ("bf16", "fp16")
 _TILES = (
     (256, 64, 64, 8, 8, 3, _LOW),  # long traces: 256 vocab rows per tile, two warpgroups
     (128, 128, 32, 8, 8, 3, _LOW),
-    (128, 64, 64, 8, 8, 3, (*_LOW, "fp32")),
+    (128, 64, 64, 8, 8, 3, ("fp32",)),  # bf16/fp16: ptxas caps it at 128 registers on sm_80 and spills
     (128, 64, 64, 8, 4, 4, _LOW),
     (128, 32, 64, 4, 4, 4, _LOW),  # short batches: vocab stays the 128-row MMA dimension
     (128, 16, 64, 4, 4, 4, _LOW),

@@ -1,6 +1,8 @@
 """Benchmark of LM-head scoring: every rdpt_fast backend, the peers, and the bare matmul floor.
 
-Each row is one (shape, method): median milliseconds over ``--repeats`` timed calls (after a warm-up
+Methods: the rdpt backends (triton = fused kernel, cublas = chunked float32 GEMM + Triton epilogue, torch,
+reference = naive full logits), the peers, and the bare GEMM ``hidden @ weight.T`` (the floor). Each row
+is one (shape, method): median milliseconds over ``--repeats`` timed calls (after a warm-up
 call), tokens/s, achieved TFLOP/s counting 2*N*H*V flops, and peak extra memory:
 
 * CUDA: ``torch.cuda.max_memory_allocated()`` during the timed calls minus the allocation before them.
@@ -39,7 +41,15 @@ GPU_SHAPES = [
     for (h, v) in ((3584, 152064), (1536, 151936), (4096, 128256))  # Qwen2.5-7B, Qwen2.5-1.5B, Llama-3-8B
 ]
 CPU_SHAPES = [(2048, 256, 129280), (2048, 1536, 129280)]
-METHODS = ("rdpt:triton", "rdpt:torch", "rdpt:reference", "cut-cross-entropy", "liger-kernel", "matmul-floor")
+METHODS = (
+    "rdpt:triton",
+    "rdpt:cublas",
+    "rdpt:torch",
+    "rdpt:reference",
+    "cut-cross-entropy",
+    "liger-kernel",
+    "matmul-floor",
+)
 DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
 
 
@@ -207,7 +217,7 @@ def render_markdown(results: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _build_parser() -> argparse.ArgumentParser:
+def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="rdpt-fast bench head", description=__doc__.split("\n\n")[0])
     p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
     p.add_argument(
@@ -230,7 +240,7 @@ def _build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``rdpt-fast bench head``; returns the process exit code."""
-    args = _build_parser().parse_args(argv)
+    args = build_parser().parse_args(argv)
     if args.worker:
         spec = json.loads(args.worker)
         row = measure(

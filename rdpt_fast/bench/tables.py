@@ -86,7 +86,54 @@ def trace_table(results: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-RENDERERS = {"segment": segment_table, "head": head_table, "score": score_table, "trace": trace_table}
+def compile_table(results: dict[str, Any]) -> str:
+    """The ahead-of-time compile check per target: counts, then one row per kernel x dtype x config with
+    the worst case over the feature flags (registers, spill bytes, shared memory) and the MMA class."""
+    lines = [
+        f"Compile check (no GPU: `triton.compile` + ptxas, triton {results['triton_version']}), "
+        f"{results['date'][:10]}, `{results['command']}`; {results['subset']} sweep.",
+    ]
+    for arch, counts in results["summary"].items():
+        rows = [r for r in results["rows"] if r["arch"] == arch]
+        groups: dict[tuple, list[dict[str, Any]]] = {}
+        for r in rows:
+            groups.setdefault((r["kernel"].split(":")[1].strip("_"), r["dtype"], r["config"]), []).append(r)
+        mma = ", ".join(
+            f"{k} {v}" for k, v in counts.items() if k in ("wgmma", "tcgen05", "mma.sync", "FFMA")
+        )
+        lines += [
+            "",
+            f"**{arch}**: {counts['variants']} variants, {counts['ok']} compiled, {counts['errors']} errors, "
+            f"{counts['spilling']} with spills; MMA class: {mma}.",
+            "",
+            "| kernel | dtype | config | tile VxNxH | warps/stages | autotune picks it for N | max regs "
+            "| max spill bytes | smem KiB | MMA |",
+            "|---|---|---|---|---|---|---:|---:|---:|---|",
+        ]
+        for (kernel, dtype, config), grp in groups.items():
+            ok = [r for r in grp if r["ok"]]
+            c, first = grp[0]["constexprs"], grp[0]
+            tile = f"{c['BLOCK_V']}x{c['BLOCK_N']}x{c['BLOCK_H']}" if "BLOCK_N" in c else "-"
+            if not ok:
+                lines.append(f"| {kernel} | {dtype} | {config} | {tile} | | | compile error | | | |")
+                continue
+            cells = [
+                kernel, dtype, config, tile, f"{first['num_warps']}/{first['num_stages']}",
+                ", ".join(first["pickable"]) or "-", str(max(r["n_regs"] or 0 for r in ok)),
+                str(max(r["n_spills"] or 0 for r in ok)), f"{max(r['shared'] for r in ok) / 1024:.0f}",
+                "/".join(sorted({r["mma"] for r in ok})),
+            ]  # fmt: skip
+            lines.append(f"| {' | '.join(cells)} |")
+    return "\n".join(lines)
+
+
+RENDERERS = {
+    "segment": segment_table,
+    "head": head_table,
+    "score": score_table,
+    "trace": trace_table,
+    "compile": compile_table,
+}
 
 
 def latest_results(results_dir: Path, benchmark: str) -> list[dict[str, Any]]:

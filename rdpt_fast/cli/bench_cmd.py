@@ -6,6 +6,8 @@ import argparse
 import importlib
 
 BENCHMARKS = {
+    "compile": "rdpt_fast.bench.compile",
+    "gpu": "rdpt_fast.bench.gpu",
     "segment": "rdpt_fast.bench.segment",
     "head": "rdpt_fast.bench.head",
     "score": "rdpt_fast.bench.score",
@@ -17,7 +19,7 @@ BENCHMARKS = {
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "bench",
-        help="benchmarks (segment, head, score, trace, e2e); results saved as JSON",
+        help="benchmarks (segment, head, score, trace, e2e), the GPU compile check and the GPU check",
         description="Run a benchmark; `rdpt-fast bench NAME --help` lists its options.",
     )
     p.add_argument("name", choices=sorted(BENCHMARKS))

@@ -43,7 +43,9 @@ def add_model_options(p: argparse.ArgumentParser, *, devices: bool = False) -> N
     p.add_argument("--attn-implementation", default="auto", help="auto, sdpa, eager, flash_attention_2")
     p.add_argument("--max-tokens", type=int, default=16384, help="token budget of one forward pass")
     p.add_argument("--mode", choices=["fast", "reference"], default="fast")
-    p.add_argument("--head-backend", default="auto", choices=["auto", "triton", "torch", "reference"])
+    p.add_argument(  # rdpt_fast.head.BACKENDS (not imported here: the CLI starts without torch)
+        "--head-backend", default="auto", choices=["auto", "triton", "cublas", "torch", "reference"]
+    )
     p.add_argument("--trust-remote-code", action="store_true")
     p.add_argument(
         "--no-self-check",

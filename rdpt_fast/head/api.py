@@ -10,6 +10,7 @@ from typing import Literal
 
 import torch
 
+from rdpt_fast.head.cublas_chunked import cublas_token_stats
 from rdpt_fast.head.reference import reference_token_stats
 from rdpt_fast.head.segments import reduce_segments
 from rdpt_fast.head.torch_chunked import DEFAULT_CHUNK_BYTES, torch_token_stats
@@ -17,16 +18,24 @@ from rdpt_fast.head.triton_backend import triton_available, triton_segment_score
 from rdpt_fast.head.types import SegmentScores, TokenStats
 from rdpt_fast.head.validation import HeadInputs, validate_head_inputs, validate_segments
 
-Backend = Literal["auto", "triton", "torch", "reference"]
-BACKENDS: tuple[str, ...] = ("auto", "triton", "torch", "reference")
+Backend = Literal["auto", "triton", "cublas", "torch", "reference"]
+BACKENDS: tuple[str, ...] = ("auto", "triton", "cublas", "torch", "reference")
+# The `auto` rule (the only place it lives): on CUDA with triton, batches of at least this many tokens go to
+# the cuBLAS-chunked backend (GEMM-bound: cuBLAS is the faster GEMM), smaller ones to the fused kernel
+# (weight-read bound, no logits buffer); elsewhere "torch". A first guess until measured on a GPU:
+# `rdpt-fast bench gpu` prints the measured crossover.
+AUTO_CUBLAS_MIN_TOKENS = 4096
 
 
-def resolve_backend(backend: str, device: torch.device) -> str:
-    """Map "auto" to "triton" on CUDA (when triton imports) and "torch" elsewhere; check explicit choices."""
+def resolve_backend(backend: str, device: torch.device, n_tokens: int | None = None) -> str:
+    """Map "auto" to a concrete backend for ``device`` and ``n_tokens`` (see AUTO_CUBLAS_MIN_TOKENS;
+    unknown N counts as small); check explicit choices."""
     if backend not in BACKENDS:
         raise ValueError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
     if backend == "auto":
-        return "triton" if device.type == "cuda" and triton_available(device) else "torch"
+        if not (device.type == "cuda" and triton_available(device)):
+            return "torch"
+        return "cublas" if (n_tokens or 0) >= AUTO_CUBLAS_MIN_TOKENS else "triton"
     if backend == "triton" and not triton_available(device):
         raise ValueError(
             f"backend 'triton' needs CUDA tensors and an importable triton (or TRITON_INTERPRET=1 with CPU "
@@ -40,6 +49,10 @@ def _token_stats(
 ) -> TokenStats:
     if backend == "reference":
         return reference_token_stats(inputs, with_entropy=with_entropy, with_top1=with_top1)
+    if backend == "cublas":
+        return cublas_token_stats(
+            inputs, with_entropy=with_entropy, with_top1=with_top1, chunk_bytes=chunk_bytes
+        )
     return torch_token_stats(inputs, with_entropy=with_entropy, with_top1=with_top1, chunk_bytes=chunk_bytes)
 
 
@@ -63,15 +76,16 @@ def segment_logprobs(
 
     hidden [N, H] and weight [V, H] (tied embeddings work): same dtype (float32, float16 or bfloat16) and
     device. targets [N] integer, -100 = ignored. segment_ids [N] integer in [-1, num_segments), -1 = not in
-    any segment. bias [V] or None. ``chunk_bytes`` bounds the torch backend's float32 logits buffer
-    (entropy doubles the buffers within the same budget). Ignored targets get token log-prob 0.0; entropy
-    is given for every token. Raises ValueError/TypeError on bad shapes, dtypes, ranges or devices.
+    any segment. bias [V] or None. ``chunk_bytes`` bounds the torch and cublas backends' float32 logits
+    buffers (the torch epilogue's entropy doubles the buffers within the same budget). Ignored targets get
+    token log-prob 0.0; entropy is given for every token. Raises ValueError/TypeError on bad shapes,
+    dtypes, ranges or devices.
     """
     inputs = validate_head_inputs(
         hidden, weight, targets, bias=bias, logit_scale=logit_scale, softcap=softcap
     )
     segment_ids = validate_segments(segment_ids, num_segments, inputs.num_tokens, inputs.hidden.device)
-    chosen = resolve_backend(backend, inputs.hidden.device)
+    chosen = resolve_backend(backend, inputs.hidden.device, inputs.num_tokens)
     if chosen == "triton":
         return triton_segment_scores(
             inputs,
@@ -109,7 +123,7 @@ def token_logprobs(
     inputs = validate_head_inputs(
         hidden, weight, targets, bias=bias, logit_scale=logit_scale, softcap=softcap
     )
-    chosen = resolve_backend(backend, inputs.hidden.device)
+    chosen = resolve_backend(backend, inputs.hidden.device, inputs.num_tokens)
     if chosen == "triton":
         no_segments = torch.full_like(inputs.targets, -1)
         scores = triton_segment_scores(

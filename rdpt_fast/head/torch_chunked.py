@@ -36,7 +36,7 @@ def chunk_rows(n_tokens: int, vocab: int, chunk_bytes: int, buffers: int, max_ro
     return -(-n_tokens // n_chunks)
 
 
-class _LogitsWriter:
+class LogitsWriter:
     """Writes float32 logits h @ W.T for a chunk of hidden rows into a given buffer."""
 
     def __init__(self, weight: torch.Tensor) -> None:
@@ -80,21 +80,47 @@ def torch_token_stats(
 
     buf = torch.empty(rows, vocab, dtype=torch.float32, device=device)
     buf2 = torch.empty_like(buf) if with_entropy else None
-    write_logits = _LogitsWriter(inputs.weight)
+    write_logits = LogitsWriter(inputs.weight)
     valid = inputs.targets != IGNORE_INDEX
     safe_targets = torch.where(valid, inputs.targets, 0)
 
     for start in range(0, n_tokens, rows):
-        stop = min(start + rows, n_tokens)
-        out = buf[: stop - start]
-        write_logits(inputs.hidden[start:stop], out)
-        transform_logits_(out, inputs.bias, inputs.logit_scale, inputs.softcap)
-        torch.log_softmax(out, dim=1, out=out)  # in place: each row is read fully before it is written
-        target_lp = out.gather(1, safe_targets[start:stop, None])[:, 0]
-        logprobs[start:stop] = torch.where(valid[start:stop], target_lp, 0.0)
-        if top1 is not None:
-            top1[start:stop] = valid[start:stop] & (target_lp >= out.amax(dim=1))
-        if entropy is not None:
-            p_logp = torch.exp(out, out=buf2[: stop - start]).mul_(out)
-            torch.sum(p_logp, dim=1, out=entropy[start:stop]).neg_()
+        part = slice(start, min(start + rows, n_tokens))
+        out = buf[: part.stop - start]
+        write_logits(inputs.hidden[part], out)
+        torch_epilogue_(
+            out, rows_of(buf2, part.stop - start), inputs, safe_targets[part], valid[part], logprobs[part],
+            entropy[part] if entropy is not None else None, top1[part] if top1 is not None else None,
+        )  # fmt: skip
     return TokenStats(logprobs, entropy, top1)
+
+
+def rows_of(buf: torch.Tensor | None, n: int) -> torch.Tensor | None:
+    """The first n rows of a reusable buffer, or None."""
+    return buf[:n] if buf is not None else None
+
+
+def torch_epilogue_(
+    out: torch.Tensor,
+    scratch: torch.Tensor | None,
+    inputs: HeadInputs,
+    safe_targets: torch.Tensor,
+    valid: torch.Tensor,
+    logprobs: torch.Tensor,
+    entropy: torch.Tensor | None,
+    top1: torch.Tensor | None,
+) -> None:
+    """From raw float32 logits ``out`` [R, V] (overwritten) fill logprobs [R] (and entropy [R], top1 [R]).
+
+    safe_targets [R] int64 in [0, V) (ignored rows point anywhere), valid [R] bool; ``scratch`` is an [R, V]
+    float32 buffer, needed only for entropy."""
+    transform_logits_(out, inputs.bias, inputs.logit_scale, inputs.softcap)
+    torch.log_softmax(out, dim=1, out=out)  # in place: each row is read fully before it is written
+    target_lp = out.gather(1, safe_targets[:, None])[:, 0]
+    logprobs.copy_(torch.where(valid, target_lp, 0.0))
+    if top1 is not None:
+        top1.copy_(valid & (target_lp >= out.amax(dim=1)))
+    if entropy is not None:
+        assert scratch is not None
+        p_logp = torch.exp(out, out=scratch).mul_(out)
+        torch.sum(p_logp, dim=1, out=entropy).neg_()

@@ -29,7 +29,7 @@ def triton_segment_scores(
     with_entropy: bool,
     with_top1: bool,
 ) -> SegmentScores:
-    """Run the fused kernel; per-segment sums are reduced inside it (float32 atomics)."""
+    """Run the fused kernels; per-segment sums are deterministic (float64, no atomics)."""
     from rdpt_fast.kernels.segment_logprobs import fused_segment_logprobs
 
     result = fused_segment_logprobs(

@@ -26,11 +26,12 @@ class SegmentScores:
     """Per-segment scores of one sequence (or a packed batch of sequences) under one model.
 
     sum_logprob: [S] float32, sum of log p(target) (nats) over the segment's scored tokens, accumulated in
-        float64 (torch/reference backends) or float32 atomics (triton backend).
+        float64, deterministic on every backend (no float atomics).
     num_tokens: [S] int32, tokens with a valid target (!= -100) and this segment id.
     token_logprobs: [N] float32 when asked for (0.0 at ignored targets), else None.
     entropy: [N] float32 per-token entropy (nats) when asked for, else None.
-    top1: [N] bool, target was (one of) the argmax, when asked for, else None.
+    top1: [N] bool, target was (one of) the argmax, when asked for, else None (triton and cublas backends:
+        within 1e-4 + 1e-5 relative of the maximum, as the target logit is computed separately).
     """
 
     sum_logprob: torch.Tensor

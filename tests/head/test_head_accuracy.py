@@ -19,7 +19,7 @@ from head_truth import (
 
 from rdpt_fast.head import token_logprobs
 
-BACKENDS = ["torch", "reference"]
+BACKENDS = ["torch", "cublas", "reference"]
 SHAPES = [(n, h, v) for n in (1, 7, 257, 1000) for h in (32, 100) for v in (1000, 50257)]
 # (bias, logit_scale, softcap) cycled over the shapes so every option meets small and large shapes.
 OPTIONS = [(False, 1.0, None), (True, 1.0, None), (False, 0.5, 30.0), (True, 1.7, 5.0)]

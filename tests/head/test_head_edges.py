@@ -11,7 +11,7 @@ from head_truth import make_case, mean_error, truth
 from rdpt_fast.head import SegmentScores, segment_logprobs
 from rdpt_fast.head.torch_chunked import chunk_rows
 
-BACKENDS = ["torch", "reference"]
+BACKENDS = ["torch", "cublas", "reference"]
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
@@ -141,20 +141,21 @@ def test_chunk_rows_rejects_nonpositive_budget() -> None:
         chunk_rows(10, 10, 0, 1)
 
 
+@pytest.mark.parametrize("chunked", ["torch", "cublas"])
 @pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
-def test_torch_backend_never_allocates_full_logits(dtype: torch.dtype) -> None:
-    """The largest single allocation of the torch backend is one chunk, while the reference's is [N, V]."""
+def test_torch_backend_never_allocates_full_logits(dtype: torch.dtype, chunked: str) -> None:
+    """The largest single allocation of a chunked backend is one chunk, while the reference's is [N, V]."""
     from torch.profiler import ProfilerActivity, profile
 
     n, v, budget_rows = 600, 3000, 100
     case = make_case(n, 32, v, dtype=dtype, seed=12)
     largest = {}
-    for backend in ("torch", "reference"):
+    for backend in (chunked, "reference"):
         with profile(activities=[ProfilerActivity.CPU], profile_memory=True) as prof:
             segment_logprobs(
                 case.hidden, case.weight, case.targets, case.segment_ids, case.num_segments,
                 backend=backend, chunk_bytes=budget_rows * v * 4, with_entropy=True, with_top1=True,
             )  # fmt: skip
         largest[backend] = max(e.cpu_memory_usage for e in prof.events())
-    assert largest["torch"] <= budget_rows * v * 4 // 2 + 64  # entropy: two half-size buffers in the budget
+    assert largest[chunked] <= budget_rows * v * 4 // 2 + 64  # entropy: two half-size buffers in the budget
     assert largest["reference"] >= n * v * 4

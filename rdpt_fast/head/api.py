@@ -14,6 +14,7 @@ from rdpt_fast.head.cublas_chunked import cublas_token_stats
 from rdpt_fast.head.reference import reference_token_stats
 from rdpt_fast.head.segments import reduce_segments
 from rdpt_fast.head.torch_chunked import DEFAULT_CHUNK_BYTES, torch_token_stats
+from rdpt_fast.head.torch_tiled import DEFAULT_TILE_BYTES, tiled_token_stats
 from rdpt_fast.head.triton_backend import triton_available, triton_segment_scores
 from rdpt_fast.head.types import SegmentScores, TokenStats
 from rdpt_fast.head.validation import HeadInputs, validate_head_inputs, validate_segments
@@ -52,6 +53,11 @@ def _token_stats(
     if backend == "cublas":
         return cublas_token_stats(
             inputs, with_entropy=with_entropy, with_top1=with_top1, chunk_bytes=chunk_bytes
+        )
+    if inputs.hidden.device.type == "cpu":  # vocab-tiled: the weight read once per large token block
+        tile_bytes = min(chunk_bytes, DEFAULT_TILE_BYTES)
+        return tiled_token_stats(
+            inputs, with_entropy=with_entropy, with_top1=with_top1, tile_bytes=tile_bytes
         )
     return torch_token_stats(inputs, with_entropy=with_entropy, with_top1=with_top1, chunk_bytes=chunk_bytes)
 

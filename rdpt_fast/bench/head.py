@@ -40,7 +40,8 @@ GPU_SHAPES = [
     for n in (4096, 32768)
     for (h, v) in ((3584, 152064), (1536, 151936), (4096, 128256))  # Qwen2.5-7B, Qwen2.5-1.5B, Llama-3-8B
 ]
-CPU_SHAPES = [(2048, 256, 129280), (2048, 1536, 129280)]
+# CPU: the heads of Qwen2.5-0.5B / 1.5B / 7B (H 896, 1536, 3584) under the Llama-3 and Qwen vocabularies.
+CPU_SHAPES = [(1024, h, v) for h in (896, 1536, 3584) for v in (128256, 151936)]
 METHODS = (
     "rdpt:triton",
     "rdpt:cublas",
@@ -221,7 +222,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="rdpt-fast bench head", description=__doc__.split("\n\n")[0])
     p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
     p.add_argument(
-        "--shapes", help="comma-separated NxHxV (default: model heads on GPU, 2048x{256,1536}x129280 CPU)"
+        "--shapes", help="comma-separated NxHxV (default: model heads on GPU, 1024x{896,1536,3584}x{128256,151936} CPU)"
     )
     p.add_argument("--dtype", choices=sorted(DTYPES), help="default bfloat16 on GPU, float32 on CPU")
     p.add_argument(

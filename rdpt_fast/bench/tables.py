@@ -86,6 +86,30 @@ def trace_table(results: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def e2e_table(results: dict[str, Any]) -> str:
+    """End to end at real model shapes: the Scorer against the trunk + head-GEMM floor and the naive
+    pipeline (time ratios from one run), and prompt sharing ("auto") against no sharing."""
+    m, cfg = results["machine"], results["config"]
+    lines = [
+        f"End to end, {m['device_name']}, {results['date'][:10]}, `{results['command']}`; {cfg['dtype']}, "
+        f"{cfg['torch_threads']} torch thread(s), random weights, tokenizer: {cfg['tokenizer']}; medians.",
+        "",
+        "| shape | tokens | trunk tok/s | floor tok/s | naive tok/s | rdpt tok/s | rdpt time / floor "
+        "| naive time / rdpt | K | sharing speed-up | ideal | % of ideal |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for name, entry in results["shapes"].items():
+        sc, sh, tps = entry["scoring"], entry["sharing"], entry["scoring"]["tokens_per_s"]
+        cells = [
+            name, f"{sc['tokens']:,}", f"{tps['trunk']:,.0f}", f"{tps['floor']:,.0f}", f"{tps['naive']:,.0f}",
+            f"{tps['rdpt']:,.0f}", f"{sc['rdpt_over_floor']:.2f}x", f"{sc['naive_over_rdpt']:.2f}x",
+            str(sh["k"]), f"{sh['speedup']:.2f}x", f"{sh['ideal_speedup']:.2f}x",
+            f"{100 * sh['fraction_of_ideal']:.0f}%",
+        ]  # fmt: skip
+        lines.append(f"| {' | '.join(cells)} |")
+    return "\n".join(lines)
+
+
 def compile_table(results: dict[str, Any]) -> str:
     """The ahead-of-time compile check per target: counts, then one row per kernel x dtype x config with
     the worst case over the feature flags (registers, spill bytes, shared memory) and the MMA class."""
@@ -132,6 +156,7 @@ RENDERERS = {
     "head": head_table,
     "score": score_table,
     "trace": trace_table,
+    "e2e": e2e_table,
     "compile": compile_table,
 }
 

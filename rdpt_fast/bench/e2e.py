@@ -155,6 +155,6 @@ def main(argv: list[str] | None = None) -> int:
         print(f"rdpt / floor {s['rdpt_over_floor']:.2f}x; naive / rdpt {s['naive_over_rdpt']:.2f}x")
         print(f"K={sh['k']} sharing (auto): {sh['speedup']:.2f}x of ideal {sh['ideal_speedup']:.2f}x")
         del model
-    path = save_results(results, Path(args.out), "e2e-cpu")
-    print(f"saved {path}")
+        path = save_results(results, Path(args.out), "e2e-cpu")  # after each shape: a long run keeps its part
+        print(f"saved {path}")
     return 0

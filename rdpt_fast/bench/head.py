@@ -222,7 +222,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="rdpt-fast bench head", description=__doc__.split("\n\n")[0])
     p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
     p.add_argument(
-        "--shapes", help="comma-separated NxHxV (default: model heads on GPU, 1024x{896,1536,3584}x{128256,151936} CPU)"
+        "--shapes",
+        help="comma-separated NxHxV (default: model heads on GPU, 1024x{896,1536,3584}x{128256,151936} CPU)",
     )
     p.add_argument("--dtype", choices=sorted(DTYPES), help="default bfloat16 on GPU, float32 on CPU")
     p.add_argument(

@@ -49,8 +49,17 @@ class Tolerance:
         return Tolerance(max_abs=0.5, mean_abs=0.02)  # bf16 / fp16: kernels round differently per shape
 
 
+#: Layer types that attend within a window or chunk (a window set in a config without them is unused).
+WINDOWED_LAYER_TYPES = frozenset({"sliding_attention", "chunked_attention", "local"})
+
+
 def window_of(config: object) -> int | None:
-    """The shortest sliding window / attention chunk of the model, if any."""
+    """The shortest sliding window / attention chunk the model uses, if any: a config's window counts
+    unless its layer types list no windowed layer or `use_sliding_window` is False (Qwen2 sets a window
+    it does not use)."""
+    types = set(getattr(config, "layer_types", None) or [])
+    if (types and not types & WINDOWED_LAYER_TYPES) or getattr(config, "use_sliding_window", None) is False:
+        return None
     sizes = []
     for name in ("sliding_window", "attention_chunk_size", "window_size"):
         value = getattr(config, name, None)

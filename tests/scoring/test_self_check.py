@@ -102,3 +102,14 @@ def test_auto_attention_loads_an_architecture_without_sdpa(tokenizer, tmp_path):
 def test_auto_attention_prefers_sdpa_where_supported(tokenizer, tmp_path):
     path = saved("qwen2", tokenizer, tmp_path)
     assert Scorer(path, template=None, device="cpu").model.config._attn_implementation == "sdpa"
+
+
+def test_probe_crosses_only_windows_the_model_uses():
+    import transformers
+
+    from rdpt_fast.scoring.self_check import window_of
+
+    assert window_of(transformers.MistralConfig(sliding_window=24)) == 24  # every layer slides
+    assert window_of(transformers.Gemma2Config(sliding_window=24)) == 24  # alternating layers
+    assert window_of(transformers.Qwen2Config(sliding_window=4096)) is None  # set but unused
+    assert window_of(transformers.LlamaConfig()) is None

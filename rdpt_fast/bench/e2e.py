@@ -21,8 +21,8 @@ from typing import Any
 
 import torch
 
-from rdpt_fast.bench.common import RESULTS_DIR, find_data_dir, load_corpus, run_header, save_results
-from rdpt_fast.bench.score import CORPUS, TRAIN_CORPUS, long_traces, timed
+from rdpt_fast.bench.common import RESULTS_DIR, run_header, save_results
+from rdpt_fast.bench.score import CORPUS, corpus_and_tokenizer, long_traces, timed
 
 #: name -> Qwen2-style config keywords (Llama-3.2-1B: tied, GQA 32/8; Qwen2.5-0.5B: tied, GQA 14/2).
 SHAPES: dict[str, dict[str, Any]] = {
@@ -126,13 +126,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
     parser.add_argument("--out", default=str(RESULTS_DIR))
     args = parser.parse_args(argv)
-    from rdpt_fast.scoring.tiny import train_tokenizer
-
     if args.threads:
         torch.set_num_threads(args.threads)
-    data = find_data_dir(args.data, (CORPUS, TRAIN_CORPUS))
-    records = load_corpus(data / CORPUS)
-    tok = train_tokenizer([r["response"] for r in load_corpus(data / TRAIN_CORPUS)[:200]], 8192)
+    records, tok = corpus_and_tokenizer(args.data, 8192)
     traces = long_traces(records, args.traces, 60, args.max_chars)
     recs = [{"id": str(i), "prompt": r["prompt"], "response": r["response"]} for i, r in enumerate(traces)]
     results = run_header("e2e", argv)

@@ -57,6 +57,15 @@ def long_traces(records: list[dict[str, Any]], n: int, min_sentences: int, max_c
     return out
 
 
+def corpus_and_tokenizer(data_arg: str | None, vocab_size: int) -> tuple[list[dict[str, Any]], Any]:
+    """The records of CORPUS and a byte-level BPE tokenizer of `vocab_size` trained on TRAIN_CORPUS."""
+    from rdpt_fast.scoring.tiny import train_tokenizer
+
+    data = find_data_dir(data_arg, (CORPUS, TRAIN_CORPUS))
+    train = [r["response"] for r in load_corpus(data / TRAIN_CORPUS)[:200]]
+    return load_corpus(data / CORPUS), train_tokenizer(train, vocab_size)
+
+
 def tokenize(tok: Any, prompt: str, response: str) -> tuple[torch.Tensor, np.ndarray, Segments]:
     """ids [L], segment id per token (prompt: -1), and the response's segments (raw mode)."""
     text = prompt + response
@@ -209,11 +218,9 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     if args.threads:
         torch.set_num_threads(args.threads)
-    from rdpt_fast.scoring.tiny import random_model, train_tokenizer
+    from rdpt_fast.scoring.tiny import random_model
 
-    data = find_data_dir(args.data, (CORPUS, TRAIN_CORPUS))
-    records = load_corpus(data / CORPUS)
-    tok = train_tokenizer([r["response"] for r in load_corpus(data / TRAIN_CORPUS)[:200]], 4096)
+    records, tok = corpus_and_tokenizer(args.data, 4096)
     traces = long_traces(records, args.traces, 100, args.max_chars)
     if not traces:
         raise ValueError(f"no trace of {CORPUS} has 100+ sentences within --max-chars {args.max_chars}")

@@ -28,7 +28,7 @@ def sharded_scorer(model: str | Path, **kwargs: Any) -> Any:
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     from rdpt_fast.scoring import Scorer
-    from rdpt_fast.scoring.scorer import auto_attention, resolve_dtype
+    from rdpt_fast.scoring.loading import auto_attention, resolve_dtype
 
     load = {k: kwargs.pop(k) for k in LOAD_KEYS if k in kwargs}
     trust = load.get("trust_remote_code", False)

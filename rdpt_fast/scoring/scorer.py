@@ -13,13 +13,9 @@ import numpy as np
 import torch
 
 from rdpt_fast.scoring.batching import Batch, PackedBatch, SharedBatch, plan
-from rdpt_fast.scoring.capabilities import (
-    Capabilities,
-    architecture_name,
-    static_capabilities,
-    supported_attention,
-)
+from rdpt_fast.scoring.capabilities import Capabilities, architecture_name, static_capabilities
 from rdpt_fast.scoring.costs import SharingCosts
+from rdpt_fast.scoring.loading import load_model, resolve_device, resolve_dtype
 from rdpt_fast.scoring.model_head import base_model, head_params
 from rdpt_fast.scoring.precomputed import reduce_precomputed
 from rdpt_fast.scoring.prepare import (
@@ -38,63 +34,6 @@ from rdpt_fast.scoring.types import ScoredRecord, ScoreStats
 MODES = ("fast", "reference")
 DEFAULT_MAX_TOKENS = 16384
 DEFAULT_WINDOW = 256
-
-
-def resolve_device(device: str | torch.device) -> torch.device:
-    if str(device) == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(device)
-
-
-def resolve_dtype(dtype: str | torch.dtype, device: torch.device) -> torch.dtype:
-    """ "auto": bfloat16 on a GPU that supports it, else float32; names like "float16" or torch dtypes."""
-    if isinstance(dtype, torch.dtype):
-        return dtype
-    if dtype == "auto":
-        if device.type == "cuda" and torch.cuda.is_bf16_supported():
-            return torch.bfloat16
-        return torch.float32
-    names = {
-        **{"float32": torch.float32, "fp32": torch.float32, "bfloat16": torch.bfloat16},
-        **{"bf16": torch.bfloat16, "float16": torch.float16, "fp16": torch.float16},
-    }
-    if dtype not in names:
-        raise ValueError(f"dtype must be 'auto' or one of {', '.join(names)}, got {dtype!r}")
-    return names[dtype]
-
-
-def auto_attention(path: str | Path, device: torch.device, trust_remote_code: bool) -> str | None:
-    """The attention implementation "auto" stands for with this model (None: transformers' own default,
-    for a class transformers does not map, e.g. remote code)."""
-    from transformers import AutoConfig
-    from transformers.models.auto.modeling_auto import MODEL_FOR_CAUSAL_LM_MAPPING
-
-    config = AutoConfig.from_pretrained(str(path), trust_remote_code=trust_remote_code)
-    try:
-        model_class = MODEL_FOR_CAUSAL_LM_MAPPING[type(config)]
-    except KeyError:
-        return None
-    return supported_attention(model_class, device)
-
-
-def load_model(
-    path: str | Path,
-    *,
-    device: torch.device,
-    dtype: torch.dtype,
-    attn_implementation: str,
-    trust_remote_code: bool,
-) -> tuple[torch.nn.Module, Any]:
-    """A causal LM and its tokenizer from a local directory or hub id (safetensors only)."""
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-
-    kwargs: dict[str, Any] = {"dtype": dtype, "use_safetensors": True, "trust_remote_code": trust_remote_code}
-    if attn_implementation == "auto":
-        attn_implementation = auto_attention(path, device, trust_remote_code)
-    kwargs["attn_implementation"] = attn_implementation
-    model = AutoModelForCausalLM.from_pretrained(str(path), **kwargs)
-    tokenizer = AutoTokenizer.from_pretrained(str(path), trust_remote_code=trust_remote_code)
-    return model.to(device).eval(), tokenizer
 
 
 class Scorer:

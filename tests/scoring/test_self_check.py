@@ -10,9 +10,9 @@ import pytest
 import torch
 
 from rdpt_fast.scoring import Scorer
+from rdpt_fast.scoring.loading import auto_attention
 from rdpt_fast.scoring.matrix import corpus_texts, matrix_records, own_forward
 from rdpt_fast.scoring.runner import Runner, block_causal_mask
-from rdpt_fast.scoring.scorer import auto_attention
 from rdpt_fast.scoring.self_check import ModelCheckError
 from rdpt_fast.scoring.tiny import train_tokenizer
 from rdpt_fast.scoring.zoo import tiny_model

@@ -9,6 +9,7 @@ unit retried (`engine`); the driver keeps one result per record.
 
 from __future__ import annotations
 
+import json
 import pickle
 from collections.abc import Mapping
 from dataclasses import replace
@@ -25,6 +26,8 @@ RESULT_SCHEMA = pa.schema(
         ("unit", pa.int64()),
         ("model", pa.string()),
         ("dtype", pa.string()),
+        ("attn_implementation", pa.string()),
+        ("paths", pa.string()),  # JSON: the Scorer's capabilities (`ScoreStats.paths`)
         ("scored_tokens", pa.int64()),
         ("forwarded_tokens", pa.int64()),
         ("seconds", pa.float64()),
@@ -47,6 +50,7 @@ class ScoreActor:
         self.scorer, self.view = factory(actor_device(gpus))
         model = self.scorer.model
         self.dtype = None if model is None else str(next(model.parameters()).dtype)
+        self.attn = getattr(getattr(model, "config", None), "_attn_implementation", None)
 
     def __call__(self, batch: pa.Table) -> pa.Table:
         rows = [self.score_unit(pickle.loads(payload)) for payload in batch.column("payload").to_pylist()]
@@ -64,6 +68,8 @@ class ScoreActor:
             "unit": unit.index,
             "model": self.scorer.name,
             "dtype": self.dtype,
+            "attn_implementation": self.attn,
+            "paths": json.dumps(stats.paths),
             "scored_tokens": stats.scored_tokens - before[0],
             "forwarded_tokens": stats.forwarded_tokens - before[1],
             "seconds": stats.seconds - before[2],

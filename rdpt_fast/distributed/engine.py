@@ -9,6 +9,7 @@ retried unit adds nothing twice.
 
 from __future__ import annotations
 
+import json
 import pickle
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -31,11 +32,14 @@ CPUS_PER_WORKER = 1.0
 
 @dataclass
 class PassStats:
-    """What a Ray pass did (chunks completed before it are not counted): the model's name and dtype, the
+    """What a Ray pass did (chunks completed before it are not counted): the model's name, dtype, attention
+    implementation and execution paths (`ScoreStats.paths`), the
     units, records, errors and tokens scored, `seconds` in the actors, input rejects the producer reported."""
 
     model: str = ""
     dtype: str | None = None
+    attn_implementation: str | None = None
+    paths: dict = field(default_factory=dict)
     units: int = 0
     records: int = 0
     errors: int = 0
@@ -80,6 +84,7 @@ def run_pass(
             if complete is None:
                 continue
             stats.model, stats.dtype = row["model"], row["dtype"]
+            stats.attn_implementation, stats.paths = row["attn_implementation"], json.loads(row["paths"])
             stats.units += 1
             stats.records += len(results)
             stats.errors += sum(s.result.error is not None for s in results)

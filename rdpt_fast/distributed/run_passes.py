@@ -98,6 +98,8 @@ def _role_pass(run: Run, role: str, factory: RoleScorer, workers: Workers) -> No
             "source": "precomputed" if source.logprobs_field else "model",
             **source.describe(),
             "dtype": stats.dtype,
+            "attn_implementation": stats.attn_implementation,
+            "paths": stats.paths,
         }
     run.passes[role] = {
         **summary.to_dict(),

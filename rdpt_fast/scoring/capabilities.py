@@ -53,14 +53,14 @@ class Capabilities:
         self.reasons.setdefault(path, reason)
 
     def describe(self) -> dict[str, Any]:
-        """JSON-ready summary: each path's state and reason, the pack mode, whether self-checked."""
+        """JSON-ready summary: each path's state and reason, the pack mode, whether self-checked (no timing:
+        the same model gives the same summary)."""
         return {
             "paths": {
                 p: "on" if getattr(self, p) else f"off: {self.reasons.get(p, 'turned off')}" for p in PATHS
             },
             "pack_mode": self.pack_mode if self.pack else None,
             "self_checked": self.checked,
-            "self_check_seconds": round(self.seconds, 4),
         }
 
 

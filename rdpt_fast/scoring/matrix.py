@@ -101,6 +101,7 @@ class ArchitectureRow:
     attn_implementation: str
     outcomes: list[PathOutcome] = field(default_factory=list)
     capabilities: dict[str, Any] = field(default_factory=dict)
+    self_check_seconds: float = 0.0
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -149,6 +150,7 @@ def check_model_dir(path: str | Path, *, self_check: bool = True) -> Architectur
         type(model).__name__,
         model.config._attn_implementation,
         capabilities=caps.describe(),
+        self_check_seconds=round(caps.seconds, 4),
     )
     for name in PATHS:
         try:

@@ -1,10 +1,10 @@
-"""Progress of a long run on stderr: a redrawn bar on a terminal, a line every few seconds in a log."""
+"""Progress of a long run on stderr: a tqdm bar on a terminal, a line every few seconds in a log."""
 
 from __future__ import annotations
 
 import sys
 import time
-from typing import TextIO
+from typing import Any, TextIO
 
 
 def _duration(seconds: float) -> str:
@@ -15,8 +15,8 @@ def _duration(seconds: float) -> str:
 class Progress:
     """Records done (of `total` when known), tokens/s and ETA for one pass.
 
-    quiet: print nothing but the final line. On a terminal (or with tty=True) the bar is redrawn at most every
-    0.2 s; otherwise (tty=False: e.g. several passes printing at once) a line every `log_every` seconds.
+    quiet: print nothing but the final line. On a terminal (or with tty=True) a tqdm bar; otherwise
+    (tty=False: e.g. several passes printing at once, or a log file) a line every `log_every` seconds.
     """
 
     def __init__(
@@ -34,20 +34,31 @@ class Progress:
         self.quiet = quiet
         self.stream = stream or sys.stderr
         self.tty = bool(getattr(self.stream, "isatty", lambda: False)()) if tty is None else tty
-        self.every = 0.2 if self.tty else log_every
+        self.every = log_every
         self.t0 = time.perf_counter()
         self.last = 0.0
         self.records = 0
         self.tokens = 0
+        self.bar: Any = None
+        if self.tty and not quiet:
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=total, desc=label, unit="rec", file=self.stream, dynamic_ncols=True)
 
     def update(self, records: int = 0, tokens: int = 0) -> None:
         """Add `records` finished records and `tokens` scored tokens."""
         self.records += records
         self.tokens += tokens
         now = time.perf_counter() - self.t0
-        if not self.quiet and now - self.last >= self.every:
+        if self.bar is not None:
+            self.bar.update(records)
+            if tokens:
+                self.bar.set_postfix_str(
+                    f"{self.tokens / now if now > 0 else 0.0:,.0f} tokens/s", refresh=False
+                )
+        elif not self.quiet and now - self.last >= self.every:
             self.last = now
-            self._print(self.line(now), final=False)
+            print(self.line(now), file=self.stream, flush=True)
 
     def line(self, elapsed: float) -> str:
         rate = self.tokens / elapsed if elapsed > 0 else 0.0
@@ -66,16 +77,12 @@ class Progress:
         return " | ".join(parts)
 
     def close(self) -> float:
-        """Print the final line; returns the seconds the pass took."""
+        """Close the bar, or print the final line; returns the seconds the pass took."""
         elapsed = time.perf_counter() - self.t0
+        if self.bar is not None:
+            self.bar.close()
+            return elapsed
         if self.total is not None:
             self.total = self.records  # the total was an estimate (input lines); now it is known
-        self._print(self.line(elapsed), final=True)
+        print(self.line(elapsed), file=self.stream, flush=True)
         return elapsed
-
-    def _print(self, text: str, *, final: bool) -> None:
-        if self.tty and not self.quiet:
-            end = "\n" if final else ""
-            print(f"\r\033[K{text}", end=end, file=self.stream, flush=True)
-        else:
-            print(text, file=self.stream, flush=True)

@@ -81,18 +81,42 @@ def run_header(benchmark: str, argv: list[str] | None, device: str = "cpu") -> d
     }
 
 
-def median_seconds(
-    fn: Callable[[], Any], repeats: int, setup: Callable[[], Any] | None = None
+def run_seconds(
+    fn: Callable[[], Any],
+    repeats: int,
+    setup: Callable[[], Any] | None = None,
+    sync: Callable[[], Any] | None = None,
 ) -> list[float]:
-    """Wall-clock seconds of `repeats` calls of `fn` (after `setup`, untimed, before each)."""
+    """Wall-clock seconds of each of `repeats` calls of `fn` (after `setup`, untimed, before each; `sync`,
+    e.g. torch.cuda.synchronize, after each call inside the timing)."""
     times = []
     for _ in range(repeats):
         if setup is not None:
             setup()
         t0 = time.perf_counter()
         fn()
+        if sync is not None:
+            sync()
         times.append(time.perf_counter() - t0)
     return times
+
+
+def timed(
+    fn: Callable[[], Any], repeats: int, *, warmup: bool = True, sync: Callable[[], Any] | None = None
+) -> tuple[float, Any]:
+    """Median seconds of `repeats` calls of `fn`, and the result of an untimed first call (`warmup`) or,
+    without warm-up, of a last call (every timed call then does the whole job, e.g. loads its models)."""
+    result = fn() if warmup else None
+    if sync is not None and warmup:
+        sync()
+    if not warmup:
+        times = []
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            result = fn()
+            times.append(time.perf_counter() - t0)
+        return statistics.median(times), result
+    return statistics.median(run_seconds(fn, repeats, sync=sync)), result
 
 
 def summarize(times: list[float]) -> dict[str, float]:

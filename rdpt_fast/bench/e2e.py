@@ -21,8 +21,8 @@ from typing import Any
 
 import torch
 
-from rdpt_fast.bench.common import RESULTS_DIR, run_header, save_results
-from rdpt_fast.bench.score import CORPUS, corpus_and_tokenizer, long_traces, timed
+from rdpt_fast.bench.common import RESULTS_DIR, run_header, save_results, timed
+from rdpt_fast.bench.score import CORPUS, corpus_and_tokenizer, long_traces
 
 #: name -> Qwen2-style config keywords (Llama-3.2-1B: tied, GQA 32/8; Qwen2.5-0.5B: tied, GQA 14/2).
 SHAPES: dict[str, dict[str, Any]] = {

@@ -12,12 +12,11 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
-import time
 from typing import Any
 
 import torch
 
-from rdpt_fast.bench.common import find_data_dir, load_corpus
+from rdpt_fast.bench.common import find_data_dir, load_corpus, timed
 
 #: Qwen2.5-1.5B's shape (random weights: nothing is downloaded).
 QWEN25_15B = dict(
@@ -63,18 +62,6 @@ def prepare(data: str | None, n_traces: int, max_chars: int) -> tuple[Any, list[
     return tok, traces, ids
 
 
-def _timed(fn: Any, repeats: int) -> float:
-    fn()
-    torch.cuda.synchronize()
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        torch.cuda.synchronize()
-        times.append(time.perf_counter() - t0)
-    return sorted(times)[len(times) // 2]
-
-
 @torch.inference_mode()
 def run(cfg: Any, tok: Any, traces: list[dict], ids: list[torch.Tensor], repeats: int) -> dict[str, Any]:
     """Measure the three methods on a CUDA GPU; returns rows of tokens/s."""
@@ -104,7 +91,7 @@ def run(cfg: Any, tok: Any, traces: list[dict], ids: list[torch.Tensor], repeats
     tokens = sum(int(x.numel()) for x in ids)
     rows = []
     for name, fn in (("rdpt", lambda: list(scorer.score(recs))), ("floor", floor), ("hf-naive", naive)):
-        seconds = _timed(fn, repeats)
+        seconds, _ = timed(fn, repeats, sync=torch.cuda.synchronize)
         rows.append({"method": name, "seconds": seconds, "tokens": tokens, "tokens_per_s": tokens / seconds})
     by = {r["method"]: r for r in rows}
     return {

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import os
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -31,9 +30,9 @@ from rdpt_fast.bench.common import (
     RESULTS_DIR,
     find_data_dir,
     load_corpus,
-    median_seconds,
     run_header,
     save_results,
+    timed,
 )
 from rdpt_fast.segmentation import assign_tokens, segment
 from rdpt_fast.segments import Segments
@@ -101,12 +100,6 @@ def naive_full_logits(model: torch.nn.Module, tok: Any, prompt: str, response: s
     s = seg_ids[1:]
     keep = s >= 0
     return np.bincount(s[keep], weights=logp[keep], minlength=len(segs))
-
-
-def timed(fn: Callable[[], Any], repeats: int) -> tuple[float, Any]:
-    """Median seconds over `repeats` calls, after one untimed warm-up call whose result is returned."""
-    result = fn()
-    return float(np.median(median_seconds(fn, repeats))), result
 
 
 def run_methods(model, tok, traces: list[dict], per_sentence_traces: int, repeats: int) -> dict[str, Any]:

@@ -18,8 +18,8 @@ from rdpt_fast.bench.common import (
     RESULTS_DIR,
     find_data_dir,
     load_corpus,
-    median_seconds,
     run_header,
+    run_seconds,
     save_results,
     summarize,
 )
@@ -51,7 +51,7 @@ def first_megabytes(texts: list[str], mb: float) -> list[str]:
 def time_on_fresh_copies(fn: Callable[[list[str]], Any], texts: list[str], repeats: int) -> list[float]:
     """Seconds per call of `fn` on new copies of `texts` (CPython caches a str's UTF-8 form)."""
     fresh: list[list[str]] = []
-    return median_seconds(
+    return run_seconds(
         lambda: fn(fresh.pop()), repeats, setup=lambda: fresh.append([t.encode().decode() for t in texts])
     )
 

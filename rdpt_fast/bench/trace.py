@@ -16,14 +16,12 @@ import argparse
 import json
 import os
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 
-from rdpt_fast.bench.common import RESULTS_DIR, find_data_dir, load_corpus, run_header, save_results
+from rdpt_fast.bench.common import RESULTS_DIR, find_data_dir, load_corpus, run_header, save_results, timed
 
 CORPUS = "skythought_aime24.jsonl.gz"
 #: role -> (architecture, hidden, layers, vocab, seed, tokenizer group)
@@ -51,16 +49,6 @@ def build_models(root: Path, texts: list[str]) -> dict[str, Path]:
         model.save_pretrained(paths[role])
         tok.save_pretrained(paths[role])
     return paths
-
-
-def timed(fn, repeats: int) -> tuple[float, Any]:
-    """Median seconds of `repeats` calls (no warm-up: every call loads its models, as a run does)."""
-    times, result = [], None
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - t0)
-    return float(np.median(times)), result
 
 
 def scoring_floor(paths: dict[str, Path], records: list[dict]) -> int:
@@ -126,13 +114,13 @@ def main(argv: list[str] | None = None) -> int:
                 quiet=True,
             )
 
-        t_floor, tokens = timed(lambda: scoring_floor(paths, records), args.repeats)
-        t_trace, result = timed(run_trace, args.repeats)
+        t_floor, tokens = timed(lambda: scoring_floor(paths, records), args.repeats, warmup=False)
+        t_trace, result = timed(run_trace, args.repeats, warmup=False)
         timings = json.loads((out / "run.json").read_text())["timings"]
         passes = sum(p["seconds"] for p in timings["passes"].values())
-        t_resume, _ = timed(lambda: run_trace(overwrite=False), args.repeats)
-        t_classify, _ = timed(lambda: rdpt_fast.classify_folder(out, beta="auto"), args.repeats)
-        t_report, _ = timed(lambda: rdpt_fast.report(out), args.repeats)
+        t_resume, _ = timed(lambda: run_trace(overwrite=False), args.repeats, warmup=False)
+        t_classify, _ = timed(lambda: rdpt_fast.classify_folder(out, beta="auto"), args.repeats, warmup=False)
+        t_report, _ = timed(lambda: rdpt_fast.report(out), args.repeats, warmup=False)
     results["tokens"] = tokens
     results["sentences"] = result.sentences
     results["rows"] = [

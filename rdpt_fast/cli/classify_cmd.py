@@ -25,10 +25,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from rdpt_fast.rdpt.run import classify_folder, print_summary
+    from rdpt_fast.cli.summary import print_summary
+    from rdpt_fast.engine.relabel import classify_folder
 
     result = classify_folder(
         args.folder, alpha=args.alpha, beta=args.beta, include_markers=args.include_markers
     )
-    print_summary(result)
+    print_summary(result, "classify")
     return 0

@@ -5,11 +5,12 @@ from __future__ import annotations
 import argparse
 import sys
 
-from rdpt_fast.cli.options import add_run_options, beta_arg, run_kwargs
+from rdpt_fast.cli.options import add_precomputed_options, add_run_options, run_config
+from rdpt_fast.cli.summary import print_summary
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    from rdpt_fast.rdpt.selection import STRATEGIES
+    from rdpt_fast.rdpt.ranking import STRATEGIES
 
     p = sub.add_parser(
         "select",
@@ -27,16 +28,22 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="teacher model directory (or its tokenizer's, with --teacher-logprobs)",
     )
     p.add_argument("--student", required=True, help="student model directory (or hub id)")
-    p.add_argument("--strategy", choices=STRATEGIES, default="max-teacher-count")
-    p.add_argument("--keep", type=int, default=1, metavar="K", help="candidates kept per question")
-    p.add_argument("--beta", type=beta_arg, default=0.1, help="threshold on d_TS, or 'auto'")
-    p.add_argument("--seed", type=int, default=0, help="seed of the random strategy")
-    add_run_options(p)
+    p.add_argument(
+        "--strategy",
+        choices=STRATEGIES,
+        default=STRATEGIES[0],
+        help=f"how candidates are ranked (default: {STRATEGIES[0]})",
+    )
+    p.add_argument(
+        "--keep", type=int, default=1, metavar="K", help="candidates kept per question (default: 1)"
+    )
+    p.add_argument("--seed", type=int, default=0, help="seed of the random strategy (default: 0)")
+    add_run_options(p, labels=("beta", "include_markers"))
+    add_precomputed_options(p)
     p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from rdpt_fast.rdpt.run import print_summary
     from rdpt_fast.rdpt.select import select
 
     result = select(
@@ -46,11 +53,12 @@ def run(args: argparse.Namespace) -> int:
         args.output,
         strategy=args.strategy,
         keep=args.keep,
-        beta=args.beta,
         seed=args.seed,
-        **run_kwargs(args, ["rdpt-fast", *sys.argv[1:]]),
+        teacher_logprobs=args.teacher_logprobs,
+        token_ids_field=args.token_ids_field,
+        config=run_config(args, ["rdpt-fast", *sys.argv[1:]]),
     )
-    print_summary(result.run)
+    print_summary(result.run, "select")
     print(
         f"rdpt-fast select: {result.num_selected} selected of {result.selection.table.num_rows} candidates "
         f"({result.selection.num_questions} questions, {result.strategy}, keep {result.keep})",

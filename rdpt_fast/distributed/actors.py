@@ -17,21 +17,19 @@ from typing import Any
 
 import pyarrow as pa
 
-from rdpt_fast.distributed.scorers import SHARDED, Factory
-from rdpt_fast.distributed.units import Item, Scored, Unit
+from rdpt_fast.distributed.scorers import Factory
+from rdpt_fast.distributed.units import Scored, Unit
+from rdpt_fast.scoring.loading import SHARDED
 from rdpt_fast.scoring.types import ScoredRecord
 
 RESULT_SCHEMA = pa.schema(
     [
         ("unit", pa.int64()),
-        ("model", pa.string()),
-        ("dtype", pa.string()),
-        ("attn_implementation", pa.string()),
-        ("paths", pa.string()),  # JSON: the Scorer's capabilities (`ScoreStats.paths`)
+        ("model", pa.string()),  # JSON: what run.json records of the model (`sources.model_info`)
         ("scored_tokens", pa.int64()),
         ("forwarded_tokens", pa.int64()),
         ("seconds", pa.float64()),
-        ("payload", pa.binary()),  # pickled (list[Scored], list[RecordError])
+        ("payload", pa.binary()),  # pickled list[Scored]
     ]
 )
 
@@ -47,10 +45,8 @@ class ScoreActor:
     """Scores unit rows (`source.UNIT_SCHEMA`) into result rows (`RESULT_SCHEMA`), one per unit."""
 
     def __init__(self, factory: Factory, gpus: float):
-        self.scorer, self.view = factory(actor_device(gpus))
-        model = self.scorer.model
-        self.dtype = None if model is None else str(next(model.parameters()).dtype)
-        self.attn = getattr(getattr(model, "config", None), "_attn_implementation", None)
+        self.scorer, self.view, info = factory(actor_device(gpus))
+        self.model = json.dumps(info)
 
     def __call__(self, batch: pa.Table) -> pa.Table:
         rows = [self.score_unit(pickle.loads(payload)) for payload in batch.column("payload").to_pylist()]
@@ -59,25 +55,19 @@ class ScoreActor:
     def score_unit(self, unit: Unit) -> dict[str, Any]:
         stats = self.scorer.stats
         before = stats.scored_tokens, stats.forwarded_tokens, stats.seconds
-        results = self._score([self._view(item) for item in unit.items])
+        results = self._score([self.view(item.fields) for item in unit.items])
         scored = [
             Scored(item.chunk, item.position, item.chunk_size, item.location, replace(r, fields={}))
             for item, r in zip(unit.items, results)
         ]
         return {
             "unit": unit.index,
-            "model": self.scorer.name,
-            "dtype": self.dtype,
-            "attn_implementation": self.attn,
-            "paths": json.dumps(stats.paths),
+            "model": self.model,
             "scored_tokens": stats.scored_tokens - before[0],
             "forwarded_tokens": stats.forwarded_tokens - before[1],
             "seconds": stats.seconds - before[2],
-            "payload": pickle.dumps((scored, unit.rejects)),
+            "payload": pickle.dumps(scored),
         }
-
-    def _view(self, item: Item) -> Mapping[str, Any]:
-        return item.fields if self.view is None else self.view(item.fields)
 
     def _score(self, records: list[Mapping[str, Any]]) -> list[ScoredRecord]:
         try:

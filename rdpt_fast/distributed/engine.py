@@ -23,7 +23,6 @@ from rdpt_fast.distributed.scorers import Factory
 from rdpt_fast.distributed.source import Producer, read_units
 from rdpt_fast.distributed.units import Scored
 from rdpt_fast.progress import Progress
-from rdpt_fast.records import RecordError
 
 MAX_TASK_RETRIES = 3
 #: CPUs an actor reserves besides its GPUs (tokenization and batch planning run beside the model).
@@ -32,21 +31,16 @@ CPUS_PER_WORKER = 1.0
 
 @dataclass
 class PassStats:
-    """What a Ray pass did (chunks completed before it are not counted): the model's name, dtype, attention
-    implementation and execution paths (`ScoreStats.paths`), the
-    units, records, errors and tokens scored, `seconds` in the actors, input rejects the producer reported."""
+    """What a Ray pass did (chunks completed before it are not counted): what run.json records of the model
+    (`sources.model_info`), the units, records, errors and tokens scored, `seconds` in the actors."""
 
-    model: str = ""
-    dtype: str | None = None
-    attn_implementation: str | None = None
-    paths: dict = field(default_factory=dict)
+    model: dict = field(default_factory=dict)
     units: int = 0
     records: int = 0
     errors: int = 0
     scored_tokens: int = 0
     forwarded_tokens: int = 0
     seconds: float = 0.0
-    rejects: list[RecordError] = field(default_factory=list)
 
 
 def run_pass(
@@ -59,8 +53,7 @@ def run_pass(
 ) -> Iterator[tuple[int, list[Scored]]]:
     """Score every record of `producer`'s chunks with `workers` actors built by `factory`, in units of
     `budget` estimated tokens; yields each chunk (index, results in input order) once complete. `stats`
-    and `progress` are updated as units come back; input rejects the producer reports go to
-    `stats.rejects`. Call inside `cluster.connect`."""
+    and `progress` are updated as units come back. Call inside `cluster.connect`."""
     ds = read_units(producer, budget).map_batches(
         ScoreActor,
         fn_constructor_args=(factory, workers.gpus),
@@ -79,19 +72,17 @@ def run_pass(
     collector = ChunkCollector()
     for batch in ds.iter_batches(batch_size=None, batch_format="pyarrow"):
         for row in batch.to_pylist():
-            results, rejects = pickle.loads(row["payload"])
+            results = pickle.loads(row["payload"])
             complete = collector.add(row["unit"], results)
             if complete is None:
                 continue
-            stats.model, stats.dtype = row["model"], row["dtype"]
-            stats.attn_implementation, stats.paths = row["attn_implementation"], json.loads(row["paths"])
+            stats.model = json.loads(row["model"])
             stats.units += 1
             stats.records += len(results)
             stats.errors += sum(s.result.error is not None for s in results)
             stats.scored_tokens += row["scored_tokens"]
             stats.forwarded_tokens += row["forwarded_tokens"]
             stats.seconds += row["seconds"]
-            stats.rejects += rejects
             progress.update(len(results), row["scored_tokens"])
             yield from complete
     collector.check_finished()

@@ -19,11 +19,10 @@ from ray.data.block import BlockMetadata
 from ray.data.datasource import Datasource, ReadTask
 
 from rdpt_fast.distributed.units import Unit, pack_units
-from rdpt_fast.rdpt.inputs import Chunk
-from rdpt_fast.records import RecordError
+from rdpt_fast.engine.inputs import Chunk
 
-#: Chunks of one pass; input rejects (when the producer reports them) are appended to the list given.
-Producer = Callable[[list[RecordError]], Iterable[Chunk]]
+#: The chunks of one pass.
+Producer = Callable[[], Iterable[Chunk]]
 
 UNIT_SCHEMA = pa.schema(
     [("unit", pa.int64()), ("tokens", pa.int64()), ("records", pa.int64()), ("payload", pa.binary())]
@@ -56,8 +55,7 @@ class UnitSource(Datasource):
         return False  # Ray then runs the read task on the driver's node
 
     def _read(self) -> Iterator[pa.Table]:
-        rejects: list[RecordError] = []
-        for unit in pack_units(self.producer(rejects), self.budget, rejects):
+        for unit in pack_units(self.producer(), self.budget):
             yield unit_table(unit)
 
 

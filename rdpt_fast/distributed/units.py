@@ -1,18 +1,17 @@
 """Work units: the records handed to a Scorer actor in one call, bounded by an estimate of their tokens.
 
-A unit is cut from the chunked record stream (`rdpt_fast.rdpt.inputs.Chunk`); each record keeps its chunk,
+A unit is cut from the chunked record stream (`rdpt_fast.engine.inputs.Chunk`); each record keeps its chunk,
 its position in the chunk and the chunk's size, so that the driver can rebuild every chunk exactly, whatever
 order the units come back in. Tokens are estimated from characters (the tokenizer lives in the actor).
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from rdpt_fast.rdpt.inputs import Chunk
-from rdpt_fast.records import RecordError
+from rdpt_fast.engine.inputs import Chunk
 from rdpt_fast.scoring.types import ScoredRecord
 
 #: Characters per token of the estimate (English and math BPE vocabularies give 3 to 5).
@@ -35,12 +34,10 @@ class Item:
 
 @dataclass(frozen=True)
 class Unit:
-    """Unit `index` of a pass: its records, the input rejects found while reading them (the `score`
-    command reports those) and the estimated tokens."""
+    """Unit `index` of a pass: its records and their estimated tokens."""
 
     index: int
     items: list[Item]
-    rejects: list[RecordError]
     tokens: int
 
 
@@ -71,16 +68,9 @@ def estimate_tokens(fields: Mapping[str, Any]) -> int:
     return max(1, chars // CHARS_PER_TOKEN)
 
 
-def trimmed(chunk: Chunk, keep: Collection[str]) -> Chunk:
-    """`chunk` with each record cut down to the fields in `keep` (what the actor's Scorer reads: the others
-    would only travel to the workers and back)."""
-    return Chunk(chunk.index, [{k: r[k] for k in keep if k in r} for r in chunk.records], chunk.locations)
-
-
-def pack_units(chunks: Iterable[Chunk], budget: int, rejects: list[RecordError]) -> Iterator[Unit]:
+def pack_units(chunks: Iterable[Chunk], budget: int) -> Iterator[Unit]:
     """The records of `chunks` in stream order, in units of at most `budget` estimated tokens (a record over
-    the budget is a unit of its own). `rejects` is filled by whoever produces `chunks`: each unit takes the
-    rejects found so far (a stream without records gives one unit of rejects only)."""
+    the budget is a unit of its own)."""
     items: list[Item] = []
     tokens = 0
     index = 0
@@ -88,16 +78,10 @@ def pack_units(chunks: Iterable[Chunk], budget: int, rejects: list[RecordError])
         for position, (fields, location) in enumerate(zip(chunk.records, chunk.locations)):
             cost = estimate_tokens(fields)
             if items and tokens + cost > budget:
-                yield Unit(index, items, _drain(rejects), tokens)
+                yield Unit(index, items, tokens)
                 index += 1
                 items, tokens = [], 0
             items.append(Item(chunk.index, position, len(chunk.records), location, fields))
             tokens += cost
-    if items or rejects:
-        yield Unit(index, items, _drain(rejects), tokens)
-
-
-def _drain(rejects: list[RecordError]) -> list[RecordError]:
-    taken = list(rejects)
-    rejects.clear()
-    return taken
+    if items:
+        yield Unit(index, items, tokens)

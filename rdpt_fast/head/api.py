@@ -12,7 +12,7 @@ import torch
 
 from rdpt_fast.head.cublas_chunked import cublas_token_stats
 from rdpt_fast.head.reference import reference_token_stats
-from rdpt_fast.head.segments import reduce_segments
+from rdpt_fast.head.segment_reduction import reduce_segments
 from rdpt_fast.head.torch_chunked import DEFAULT_CHUNK_BYTES, torch_token_stats
 from rdpt_fast.head.torch_tiled import DEFAULT_TILE_BYTES, tiled_token_stats
 from rdpt_fast.head.triton_backend import triton_available, triton_segment_scores

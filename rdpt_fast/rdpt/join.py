@@ -1,4 +1,5 @@
-"""Join the models' scores of one chunk into the `sentences` and `records` tables, and label them.
+"""Join the roles' scores of one chunk into the `sentences` and `records` tables of a trace or select run,
+and label them.
 
 Labels are applied to a sentences table by `apply_labels` and counted per record by `record_counts`; the
 join and relabelling (`classify_folder`) share both, so a relabelled folder is exactly what a run with
@@ -9,48 +10,17 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from rdpt_fast.rdpt.inputs import Chunk
-from rdpt_fast.rdpt.labels import SELECT_LABELS, TRACE_LABELS, classify, classify_selection
+from rdpt_fast.engine.schemes import DELTA_TERMS, RecordScores, Scheme
 from rdpt_fast.scoring.prepare import KNOWN_FIELDS
 
 #: Fields that are columns of their own or too large to copy into `records.fields`.
 NOT_PASSED = (*KNOWN_FIELDS, "question_id", "correct")
-
-
-@dataclass(frozen=True)
-class Scheme:
-    """Roles and labels of a kind of run ("trace" or "select")."""
-
-    kind: str
-    roles: tuple[str, ...]
-    labels: tuple[str, ...]
-    deltas: tuple[str, ...]
-
-    def label(self, probs: Mapping[str, np.ndarray], alpha: float, beta: float) -> np.ndarray:
-        if self.kind == "trace":
-            return classify(probs["teacher"], probs["student"], probs["distilled"], alpha=alpha, beta=beta)
-        return classify_selection(probs["teacher"], probs["student"], beta=beta)
-
-    @property
-    def unscored(self) -> int:
-        return self.labels.index("unscored")
-
-
-TRACE = Scheme("trace", ("teacher", "student", "distilled"), TRACE_LABELS, ("d_sd", "d_td", "d_ts"))
-SELECT = Scheme("select", ("teacher", "student"), SELECT_LABELS, ("d_ts",))
-SCHEMES = {s.kind: s for s in (TRACE, SELECT)}
-DELTA_TERMS = {
-    "d_sd": ("student", "distilled"),
-    "d_td": ("teacher", "distilled"),
-    "d_ts": ("teacher", "student"),
-}
 
 
 def sentences_schema(scheme: Scheme) -> pa.Schema:
@@ -102,18 +72,8 @@ def _opt_str(value: Any) -> str | None:
     return None if value is None else str(value)
 
 
-@dataclass
-class Joined:
-    """One chunk joined: the two tables (labels applied) and the records rejected by a model."""
-
-    sentences: pa.Table
-    records: pa.Table
-    rejects: list[dict[str, Any]]
-
-
-def join_chunk(
-    chunk: Chunk,
-    scores: Mapping[str, Mapping[str, dict[str, Any]]],
+def join_records(
+    items: Sequence[RecordScores],
     scheme: Scheme,
     *,
     alpha: float,
@@ -121,21 +81,15 @@ def join_chunk(
     text: bool = False,
     include_markers: bool = False,
     drop_fields: Sequence[str] = (),
-) -> Joined:
-    """Join `scores[role][record id]` (rows of the role's score shard) over the records of `chunk`."""
+) -> tuple[pa.Table, pa.Table]:
+    """The sentences and records tables (labels applied) of the records of one chunk."""
     cols: dict[str, list] = {name: [] for name in sentences_schema(scheme).names}
     rec_rows: list[dict[str, Any]] = []
-    rejects: list[dict[str, Any]] = []
     not_passed = set(NOT_PASSED) | set(drop_fields)
-    for fields, location in zip(chunk.records, chunk.locations):
+    for item in items:
+        fields, spans, rows = item.fields, item.segments, item.scores
         rid = str(fields["id"])
-        rows = {role: scores[role].get(rid) for role in scheme.roles}
-        problem = record_problem(rows)
-        if problem is not None:
-            rejects.append(reject_row(location, rid, *problem))
-            continue
-        first = rows[scheme.roles[0]]
-        n = len(first["starts"])
+        n = len(spans["starts"])
         qid, correct = _opt_str(fields.get("question_id")), fields.get("correct")
         response = fields["response"]
         cols["id"] += [rid] * n
@@ -143,12 +97,10 @@ def join_chunk(
         cols["sentence"] += range(n)
         cols["num_sentences"] += [n] * n
         cols["position"] += [i / (n - 1) for i in range(n)] if n > 1 else [0.0] * n
-        cols["start"] += first["starts"]
-        cols["end"] += first["ends"]
-        cols["kind"] += first["kinds"]
-        cols["text"] += (
-            [response[a:b] for a, b in zip(first["starts"], first["ends"])] if text else [None] * n
-        )
+        cols["start"] += spans["starts"]
+        cols["end"] += spans["ends"]
+        cols["kind"] += spans["kinds"]
+        cols["text"] += sentence_texts(response, spans) if text else [None] * n
         cols["correct"] += [correct] * n
         for role, row in rows.items():
             cols[f"{role}_sum_logprob"] += row["sum_logprob"]
@@ -169,43 +121,33 @@ def join_chunk(
         rec_rows.append(record)
     probs = {}
     for role in scheme.roles:
-        sums = np.asarray(cols[f"{role}_sum_logprob"], dtype=np.float64)
-        counts = np.asarray(cols[f"{role}_num_tokens"], dtype=np.int64)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            probs[role] = np.where(counts > 0, np.exp(sums / np.maximum(counts, 1)), np.nan)
-        cols[f"{role}_prob"] = _nullable(probs[role])
+        probs[role] = mean_probs(cols[f"{role}_sum_logprob"], cols[f"{role}_num_tokens"])
+        cols[f"{role}_prob"] = nullable(probs[role])
     for name in scheme.deltas:
         a, b = DELTA_TERMS[name]
-        cols[name] = _nullable(probs[a] - probs[b])
+        cols[name] = nullable(probs[a] - probs[b])
     cols["label"] = [None] * len(cols["id"])
     sentences = pa.Table.from_pydict(cols, schema=sentences_schema(scheme))
     sentences = apply_labels(sentences, scheme, alpha=alpha, beta=beta)
     base = pa.Table.from_pylist(rec_rows, schema=_base_records_schema(scheme))
-    records = with_counts(base, sentences, scheme, include_markers=include_markers)
-    return Joined(sentences, records, rejects)
+    return sentences, with_counts(base, sentences, scheme, include_markers=include_markers)
 
 
-def record_problem(rows: Mapping[str, dict[str, Any] | None]) -> tuple[str, str] | None:
-    """(stage, reason) when the models' scores of one record cannot be joined, else None."""
-    for role, row in rows.items():
-        if row is None:
-            return role, "no score for this record"
-        if row["error"] is not None:
-            return role, row["error"]
-    first = next(iter(rows.values()))
-    if any(r["starts"] != first["starts"] or r["ends"] != first["ends"] for r in rows.values()):
-        return "join", "the models' segmentations of the response differ"
-    return None
+def sentence_texts(response: str, spans: Mapping[str, list]) -> list[str]:
+    """The text of each sentence of a segments row."""
+    return [response[a:b] for a, b in zip(spans["starts"], spans["ends"])]
 
 
-def reject_row(
-    location: str, rid: str | None, stage: str, error: str, field: str | None = None
-) -> dict[str, Any]:
-    """One line of rejects.jsonl."""
-    return {"location": location, "id": rid, "field": field, "stage": stage, "error": error}
+def mean_probs(sums: Sequence[float], counts: Sequence[int]) -> np.ndarray:
+    """exp(sum / count) per sentence (the geometric mean token probability); NaN where count is 0."""
+    s = np.asarray(sums, dtype=np.float64)
+    n = np.asarray(counts, dtype=np.int64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(n > 0, np.exp(s / np.maximum(n, 1)), np.nan)
 
 
-def _nullable(values: np.ndarray) -> pa.Array:
+def nullable(values: np.ndarray) -> pa.Array:
+    """A float64 Arrow array with NaN as null."""
     return pa.array(values, type=pa.float64(), from_pandas=True)  # NaN -> null
 
 
@@ -253,5 +195,5 @@ def with_counts(records: pa.Table, sentences: pa.Table, scheme: Scheme, *, inclu
             continue
         with np.errstate(divide="ignore", invalid="ignore"):
             share = np.where(labelled > 0, counts[:, i] / np.maximum(labelled, 1), np.nan)
-        out = out.append_column(pa.field(f"share_{name}", pa.float64()), _nullable(share))
+        out = out.append_column(pa.field(f"share_{name}", pa.float64()), nullable(share))
     return out

@@ -1,11 +1,12 @@
 """`rdpt-fast report`: PNG plots and a self-contained HTML / Markdown summary of a trace or select folder.
 
-`report(folder)` reads run.json and the sentences table in one streaming pass (report_tables), draws the
-figures (report_plots) and writes into folder/report (or `output`): one PNG per figure, report.html with
-the PNGs embedded as data URIs, and report.md linking the PNGs beside it. Every figure comes with tables
-of the numbers it shows. Files are written to a temporary name and renamed; figures and formats this run
-does not produce are removed from the report folder so that it never mixes two runs. The folder's own
-shards are only read, also when the labels are recomputed with other thresholds.
+`report(folder)` reads run.json and the sentences table in one streaming pass (report_counts), derives its
+tables (report_tables), draws the figures (report_plots) and writes into folder/report (or `output`): one
+PNG per figure, report.html with the PNGs embedded as data URIs, and report.md linking the PNGs beside it.
+Every figure comes with tables of the numbers it shows. Files are written to a temporary name and
+renamed; figures and formats this run does not produce are removed from the report folder so that it never
+mixes two runs. The folder's own shards are only read, also when the labels are recomputed with other
+thresholds.
 """
 
 from __future__ import annotations
@@ -21,9 +22,11 @@ from typing import Any
 
 import numpy as np
 
+from rdpt_fast.rdpt import report_counts as counts
 from rdpt_fast.rdpt import report_plots as plots
 from rdpt_fast.rdpt import report_tables as tables
-from rdpt_fast.rdpt.report_tables import Counts, Settings, Table
+from rdpt_fast.rdpt.report_counts import Counts, Settings
+from rdpt_fast.rdpt.report_tables import Table
 
 FORMATS = ("html", "md")
 FIGURES = ("positions", "dts", "adaptive_beta", "teacher_share", "chosen")  # PNG file stems
@@ -70,11 +73,11 @@ def report(
     if not formats or not set(formats) <= set(FORMATS):
         raise ValueError(f"formats must be a non-empty subset of {', '.join(FORMATS)}, got {formats}")
     folder = Path(folder)
-    run = tables.read_run(folder)
-    s = tables.settings_for(
+    run = counts.read_run(folder)
+    s = counts.settings_for(
         folder, run, alpha=alpha, beta=beta, include_markers=include_markers, position_bins=position_bins
     )
-    sections = build_sections(folder, run, s, tables.count(folder, s))
+    sections = build_sections(folder, run, s, counts.count(folder, s))
     out = folder / "report" if output is None else Path(output)
     out.mkdir(parents=True, exist_ok=True)
     pngs = {sec.name: sec.png for sec in sections if sec.png is not None}

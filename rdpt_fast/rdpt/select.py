@@ -3,17 +3,25 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
+from os import PathLike
 from typing import Any
 
-from rdpt_fast.rdpt.join import SELECT
-from rdpt_fast.rdpt.labels import DEFAULT_BETA
-from rdpt_fast.rdpt.run import Beta, ModelSource, Run, RunOptions, RunResult, joined_chunks
-from rdpt_fast.rdpt.selection import QUESTIONS, STRATEGIES, Selection, select_candidates, write_selected
-from rdpt_fast.rdpt.store import read_json, write_json
-from rdpt_fast.rdpt.trace import teacher_source
+from rdpt_fast.engine.config import RunConfig
+from rdpt_fast.engine.folder import read_json, write_json
+from rdpt_fast.engine.relabel import joined_chunks
+from rdpt_fast.engine.result import RunResult
+from rdpt_fast.engine.run import Run
+from rdpt_fast.engine.schemes import SELECT
+from rdpt_fast.rdpt.ranking import (
+    QUESTIONS,
+    STRATEGIES,
+    Selection,
+    Strategy,
+    select_candidates,
+    write_selected,
+)
+from rdpt_fast.rdpt.trace import Inputs, Model, input_list, model_source, teacher_source
 from rdpt_fast.writers import open_rows
 
 
@@ -33,50 +41,46 @@ class SelectResult:
 
 
 def select(
-    teacher: Any,
-    student: Any,
-    inputs: str | Path | Sequence[str | Path],
-    output: str | Path,
+    teacher: Model,
+    student: Model,
+    inputs: Inputs,
+    output: str | PathLike,
     *,
-    strategy: str = "max-teacher-count",
+    strategy: Strategy = "max-teacher-count",
     keep: int = 1,
-    beta: Beta = DEFAULT_BETA,
     seed: int = 0,
     teacher_logprobs: str | None = None,
     token_ids_field: str = "token_ids",
-    **options: Any,
+    config: RunConfig | None = None,
+    **overrides: Any,
 ) -> SelectResult:
     """Label every sentence of every candidate Common / Teacher / Student from d_TS and beta, rank the
-    candidates of each `question_id` by `strategy` (see `rdpt_fast.rdpt.selection`) and keep the best
+    candidates of each `question_id` by `strategy` (see `rdpt_fast.rdpt.ranking`) and keep the best
     `keep` of each. Writes the run folder (docs/outputs.md) plus questions.parquet, selected.jsonl and
     selected.parquet (the selected records with all their fields and `rdpt_selection` statistics).
 
     teacher_logprobs: the record field with the teacher's log-probs of the response tokens (and
         `token_ids_field` their ids): then the teacher model is not loaded; `teacher` is its tokenizer's
-        directory. options: `RunOptions` fields, as for `trace`.
+        directory. config / overrides: as for `trace` (beta: a number or "auto"; alpha does not apply).
     Records without a question_id are rejected. A rerun resumes the scoring; the selection is redone.
     """
     if strategy not in STRATEGIES:
         raise ValueError(f"strategy must be one of {', '.join(STRATEGIES)}, got {strategy!r}")
     if keep < 1:
         raise ValueError(f"keep must be at least 1, got {keep}")
-    if isinstance(inputs, (str, Path)):
-        inputs = [inputs]
     sources = {
         "teacher": teacher_source(teacher, teacher_logprobs, token_ids_field),
-        "student": ModelSource(student),
+        "student": model_source(student),
     }
-    run_options = RunOptions(beta=beta, **options)
-    run = Run(
+    with Run(
         SELECT,
         sources,
-        inputs,
+        input_list(inputs),
         output,
-        run_options,
+        RunConfig.build(config, **overrides),
         required=("question_id",),
         extra_settings={"strategy": strategy, "keep": keep, "seed": seed},
-    )
-    try:
+    ) as run:
         result = run.execute()
         t0 = time.perf_counter()
         selection = select_candidates(run.folder, joined_chunks(run.folder), strategy, keep, seed)
@@ -96,5 +100,3 @@ def select(
         }
         write_json(run.folder.run_json, info)
         return SelectResult(result, selection, strategy, keep, problem)
-    finally:
-        run.folder.release()

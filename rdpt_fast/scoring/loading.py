@@ -48,21 +48,35 @@ def auto_attention(path: str | Path, device: torch.device, trust_remote_code: bo
     return supported_attention(model_class, device)
 
 
+#: `load_model(device=SHARDED)`: spread the model over every GPU this process sees (`device_map="auto"`).
+SHARDED = "sharded"
+
+
 def load_model(
     path: str | Path,
     *,
-    device: torch.device,
-    dtype: torch.dtype,
-    attn_implementation: str,
-    trust_remote_code: bool,
+    device: str | torch.device,
+    dtype: str | torch.dtype = "auto",
+    attn_implementation: str = "auto",
+    trust_remote_code: bool = False,
 ) -> tuple[torch.nn.Module, Any]:
-    """A causal LM and its tokenizer from a local directory or hub id (safetensors only)."""
+    """A causal LM (in eval mode, on `device`) and its tokenizer from a local directory or hub id
+    (safetensors only). `device` SHARDED spreads the model over every visible GPU (`device_map="auto"`);
+    the one loader of the package (Scorer, run executors, Ray workers)."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    kwargs: dict[str, Any] = {"dtype": dtype, "use_safetensors": True, "trust_remote_code": trust_remote_code}
+    sharded = str(device) == SHARDED
+    where = torch.device("cuda") if sharded else resolve_device(device)
+    kwargs: dict[str, Any] = {
+        "dtype": resolve_dtype(dtype, where),
+        "use_safetensors": True,
+        "trust_remote_code": trust_remote_code,
+    }
     if attn_implementation == "auto":
-        attn_implementation = auto_attention(path, device, trust_remote_code)
+        attn_implementation = auto_attention(path, where, trust_remote_code)
     kwargs["attn_implementation"] = attn_implementation
+    if sharded:
+        kwargs["device_map"] = "auto"
     model = AutoModelForCausalLM.from_pretrained(str(path), **kwargs)
     tokenizer = AutoTokenizer.from_pretrained(str(path), trust_remote_code=trust_remote_code)
-    return model.to(device).eval(), tokenizer
+    return (model if sharded else model.to(where)).eval(), tokenizer

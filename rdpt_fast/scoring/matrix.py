@@ -10,7 +10,7 @@ fallback must still be exact. Used by the tests and by `benchmarks/model_matrix.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -108,10 +108,10 @@ class ArchitectureRow:
 
 
 _PATH_OPTIONS: dict[str, dict[str, Any]] = {
-    "alone": dict(share_prompts=False, pack=False, max_tokens=1),
-    "padded": dict(share_prompts=False, pack=False, max_tokens=1 << 20),
-    "packed": dict(share_prompts=False, pack=True, max_tokens=1 << 20),
-    "shared": dict(share_prompts=True, pack=False, max_tokens=1 << 20),
+    "alone": dict(share_prompts=False, pack=False, max_tokens_per_batch=1),
+    "padded": dict(share_prompts=False, pack=False, max_tokens_per_batch=1 << 20),
+    "packed": dict(share_prompts=False, pack=True, max_tokens_per_batch=1 << 20),
+    "shared": dict(share_prompts=True, pack=False, max_tokens_per_batch=1 << 20),
 }
 _PATH_CAPABILITY = {"padded": "batch", "packed": "pack", "shared": "share"}
 
@@ -165,9 +165,7 @@ def check_model_dir(path: str | Path, *, self_check: bool = True) -> Architectur
                 ]
                 outcome = _compare(list(pre.score(given)), truth)
             else:
-                options = _PATH_OPTIONS[name]
-                scorer.share_prompts, scorer.pack = options["share_prompts"], options["pack"]
-                scorer.max_tokens = options["max_tokens"]
+                scorer.config = replace(scorer.config, **_PATH_OPTIONS[name])
                 before = {
                     k: getattr(scorer.stats, k) for k in ("packed_batches", "shared_groups", "padded_tokens")
                 }

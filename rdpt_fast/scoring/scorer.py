@@ -7,15 +7,16 @@ from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from itertools import islice
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import torch
 
 from rdpt_fast.scoring.batching import Batch, PackedBatch, SharedBatch, plan
 from rdpt_fast.scoring.capabilities import Capabilities, architecture_name, static_capabilities
+from rdpt_fast.scoring.config import ScorerConfig
 from rdpt_fast.scoring.costs import SharingCosts
-from rdpt_fast.scoring.loading import load_model, resolve_device, resolve_dtype
+from rdpt_fast.scoring.loading import SHARDED, load_model, resolve_device, resolve_dtype
 from rdpt_fast.scoring.model_head import base_model, head_params
 from rdpt_fast.scoring.precomputed import reduce_precomputed
 from rdpt_fast.scoring.prepare import (
@@ -28,12 +29,8 @@ from rdpt_fast.scoring.prepare import (
 )
 from rdpt_fast.scoring.runner import Runner, TraceScores, is_oom
 from rdpt_fast.scoring.self_check import run_self_check
-from rdpt_fast.scoring.templates import AUTO, PromptRenderer, TemplateError
+from rdpt_fast.scoring.templates import PromptRenderer, TemplateError
 from rdpt_fast.scoring.types import ScoredRecord, ScoreStats
-
-MODES = ("fast", "reference")
-DEFAULT_MAX_TOKENS = 16384
-DEFAULT_WINDOW = 256
 
 
 class Scorer:
@@ -42,20 +39,13 @@ class Scorer:
     model: a local directory / hub id, an already loaded transformers causal LM, or None (then only records
         carrying precomputed log-probs under `name` can be scored; `tokenizer` is required).
     tokenizer: a fast (Rust) tokenizer; loaded from `model` when it is a path. Slow tokenizers are refused.
-    template: "auto" (the tokenizer's chat template when it has one, else raw), None (raw: the scored text is
-        exactly prompt + response), or a Jinja chat template string.
-    max_tokens_per_batch: token budget of one forward pass (rows x padded length).
-    mode: "fast" (batched, packed, shared prompts) or "reference" (one record at a time, full logits).
-    share_prompts: "auto" (records with one prompt share its KV cache where `SharingCosts` says it is
-        faster for this model on this device), True (wherever the planner's padding rule allows) or False.
-    pack: pack short traces into rows of at most `pack_width` tokens (fast mode).
-    window: records read ahead and planned together; output keeps the input order.
+    device: "auto", "cpu", "cuda:N", or `loading.SHARDED` (the model spread over every visible GPU).
     name: the model's name, matched against a record's `logprobs_model` to use precomputed log-probs.
-    segment_options: keyword arguments of `rdpt_fast.segment` (rules, markers, min_chars).
-    self_check: compare each fast path with the model's own forward on a short probe at load time and
-        turn off the paths that differ (`capabilities` says which and why); raises ModelCheckError when
-        even the plain path differs. Paths that cannot be exact for the architecture (packing through
-        recurrent layers) are off whatever this says.
+    config / options: a `ScorerConfig`, and options that override its fields (`Scorer(path, template=None)`);
+        see `ScorerConfig` for each. With `self_check`, each fast path is compared with the model's own
+        forward on a short probe at load time and the paths that differ are turned off (`capabilities` says
+        which and why); ModelCheckError when even the plain path differs. Paths that cannot be exact for
+        the architecture (packing through recurrent layers) are off whatever this says.
     """
 
     def __init__(
@@ -64,47 +54,29 @@ class Scorer:
         tokenizer: Any = None,
         *,
         device: str | torch.device = "auto",
-        dtype: str | torch.dtype = "auto",
-        template: str | None = AUTO,
-        attn_implementation: str = "auto",
-        max_tokens_per_batch: int = DEFAULT_MAX_TOKENS,
-        head_backend: str = "auto",
         name: str | None = None,
-        mode: str = "fast",
-        share_prompts: bool | Literal["auto"] = "auto",
-        pack: bool = True,
-        pack_width: int = 1024,
-        window: int = DEFAULT_WINDOW,
-        trust_remote_code: bool = False,
-        segment_options: Mapping[str, Any] | None = None,
-        self_check: bool = True,
+        config: ScorerConfig | None = None,
+        **options: Any,
     ):
-        if mode not in MODES:
-            raise ValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
-        if max_tokens_per_batch < 1 or window < 1:
-            raise ValueError("max_tokens_per_batch and window must be positive")
-        self.device = resolve_device(device)
+        self.config = cfg = ScorerConfig.build(config, **options)
+        self.device = torch.device("cuda") if str(device) == SHARDED else resolve_device(device)
         if isinstance(model, (str, Path)):
             if name is None:
                 name = Path(str(model)).name or str(model)
-            loaded, loaded_tok = load_model(
-                model,
-                device=self.device,
-                dtype=resolve_dtype(dtype, self.device),
-                attn_implementation=attn_implementation,
-                trust_remote_code=trust_remote_code,
-            )
+            loaded, loaded_tok = load_model(model, device=device, **cfg.load_options())
             model, tokenizer = loaded, tokenizer or loaded_tok
+            if str(device) == SHARDED:
+                self.device = next(model.parameters()).device
         elif model is not None:
-            if dtype != "auto":
-                model = model.to(resolve_dtype(dtype, self.device))
+            if cfg.dtype != "auto":
+                model = model.to(resolve_dtype(cfg.dtype, self.device))
             if str(device) != "auto":
                 model = model.to(self.device)
             else:
                 self.device = next(model.parameters()).device
             model.eval()
-            if attn_implementation != "auto" and hasattr(model, "set_attn_implementation"):
-                model.set_attn_implementation(attn_implementation)
+            if cfg.attn_implementation != "auto" and hasattr(model, "set_attn_implementation"):
+                model.set_attn_implementation(cfg.attn_implementation)
         if tokenizer is None:
             raise ValueError("a tokenizer is needed when the model is given as an object or None")
         if not getattr(tokenizer, "is_fast", False):
@@ -115,14 +87,8 @@ class Scorer:
         self.model = model
         self.tokenizer = tokenizer
         self.name = name or getattr(getattr(model, "config", None), "_name_or_path", None) or "model"
-        self.renderer = PromptRenderer(tokenizer, template)
-        self.mode = mode
-        self.share_prompts = share_prompts
-        self.pack = pack
-        self.pack_width = pack_width
-        self.window = window
-        self.max_tokens = max_tokens_per_batch
-        self.segment_options = dict(segment_options or {})
+        self.renderer = PromptRenderer(tokenizer, cfg.template)
+        self.segment_options = dict(cfg.segment_options)
         self.stats = ScoreStats()
         self.max_length: int | None = None
         self.runner: Runner | None = None
@@ -132,10 +98,10 @@ class Scorer:
             context = getattr(model.config, "max_position_embeddings", None)
             self.max_length = context if isinstance(context, int) and context > 0 else None
             base = base_model(model)
-            self.runner = Runner(model, base, head_params(model), head_backend)
+            self.runner = Runner(model, base, head_params(model), cfg.head_backend)
             self.sharing_costs = SharingCosts.for_model(model, base)
             self.capabilities = static_capabilities(model, base)
-            if self_check and mode == "fast":
+            if cfg.self_check and cfg.mode == "fast":
                 run_self_check(model, self.runner, self.capabilities, architecture_name(model))
             self.runner.pack_mode = self.capabilities.pack_mode
         self.stats.paths = self.capabilities.describe()
@@ -150,13 +116,14 @@ class Scorer:
         it = iter(records)
         start = 0
         with ThreadPoolExecutor(max_workers=1) as pool:  # prepares the next window while this one runs
-            pending: Future | None = pool.submit(self._prepare_window, list(islice(it, self.window)), start)
+            window = self.config.window
+            pending: Future | None = pool.submit(self._prepare_window, list(islice(it, window)), start)
             while pending is not None:
                 results, count = pending.result()
                 if count == 0:
                     break
                 start += count
-                nxt = list(islice(it, self.window))
+                nxt = list(islice(it, window))
                 pending = pool.submit(self._prepare_window, nxt, start) if nxt else None
                 yield from self._finish_window(results)
 
@@ -209,18 +176,19 @@ class Scorer:
         t0 = time.perf_counter()
         prepared = [p for p in items if isinstance(p, Prepared)]
         done: dict[int, ScoredRecord] = {}
-        if self.mode == "reference":
+        cfg = self.config
+        if cfg.mode == "reference":
             for p in prepared:
                 self._run_guarded(PackedBatch([[p]]), done, reference=True)
         else:
             caps = self.capabilities
             for batch in plan(
                 prepared,
-                self.max_tokens if caps.batch else 1,  # a budget of 1 token: one trace per batch
-                share=bool(self.share_prompts) and caps.share,
-                pack=self.pack and caps.pack and caps.batch,
-                pack_width=self.pack_width,
-                costs=self.sharing_costs if self.share_prompts == "auto" else None,
+                cfg.max_tokens_per_batch if caps.batch else 1,  # a budget of 1 token: one trace per batch
+                share=bool(cfg.share_prompts) and caps.share,
+                pack=cfg.pack and caps.pack and caps.batch,
+                pack_width=cfg.pack_width,
+                costs=self.sharing_costs if cfg.share_prompts == "auto" else None,
             ):
                 self._run_guarded(batch, done, reference=False)
         out = [done[item.index] if isinstance(item, Prepared) else item for item in items]

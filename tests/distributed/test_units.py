@@ -7,9 +7,8 @@ import pytest
 
 from rdpt_fast.distributed.cluster import Workers, plan_workers
 from rdpt_fast.distributed.collect import ChunkCollector
-from rdpt_fast.distributed.units import CHARS_PER_TOKEN, Scored, estimate_tokens, pack_units, trimmed
-from rdpt_fast.rdpt.inputs import Chunk
-from rdpt_fast.records import RecordError
+from rdpt_fast.distributed.units import CHARS_PER_TOKEN, Scored, estimate_tokens, pack_units
+from rdpt_fast.engine.inputs import Chunk
 from rdpt_fast.scoring.types import ScoredRecord
 
 
@@ -26,7 +25,7 @@ def chunks(sizes: list[list[int]]) -> list[Chunk]:
 def test_units_are_bounded_by_tokens_not_records():
     # a 30k-token trace among 500-token ones is a unit of its own; the others fill units of up to 2k
     sizes = [[500] * 7, [30_000], [500] * 5]
-    units = list(pack_units(chunks(sizes), 2_000, []))
+    units = list(pack_units(chunks(sizes), 2_000))
     assert [len(u.items) for u in units] == [4, 3, 1, 4, 1]
     assert [u.tokens for u in units] == [2_000, 1_500, 30_000, 2_000, 500]
     flat = [(i.chunk, i.position, i.chunk_size) for u in units for i in u.items]
@@ -34,27 +33,9 @@ def test_units_are_bounded_by_tokens_not_records():
     assert [u.index for u in units] == [0, 1, 2, 3, 4]
 
 
-def test_input_rejects_travel_with_the_next_unit():
-    rejects: list[RecordError] = []
-
-    def produce(records: list[list[int]]):
-        rejects.append(RecordError("in.jsonl:1", "invalid JSON"))
-        yield from chunks(records)
-        rejects.append(RecordError("in.jsonl:9", "invalid JSON"))
-
-    def shape(records: list[list[int]]) -> list[tuple[int, list[str]]]:
-        units = pack_units(produce(records), 15, rejects)
-        return [(len(u.items), [e.location for e in u.rejects]) for u in units]
-
-    assert shape([[10, 10]]) == [(1, ["in.jsonl:1"]), (1, ["in.jsonl:9"])]
-    assert shape([]) == [(0, ["in.jsonl:1", "in.jsonl:9"])]
-
-
-def test_estimate_counts_chat_messages_and_trim_keeps_only_scored_fields():
+def test_estimate_counts_chat_messages():
     record = {"id": 1, "prompt": [{"role": "user", "content": "abcd" * 3}], "response": "abcd", "extra": 1}
     assert estimate_tokens(record) == 4
-    (kept,) = trimmed(Chunk(0, [record], ["x"]), ("id", "prompt", "response", "segments")).records
-    assert kept == {k: record[k] for k in ("id", "prompt", "response")}
 
 
 def scored(chunk: int, position: int, size: int) -> Scored:

@@ -212,7 +212,7 @@ def test_cli_trace_classify_report(traced, models, tmp_path, capsys):
 
 
 def test_a_folder_another_run_is_writing_is_refused(traced, models, tmp_path):
-    from rdpt_fast.rdpt.store import RunFolder
+    from rdpt_fast.engine.folder import RunFolder
 
     src, _, _ = traced
     other = RunFolder(tmp_path / "busy")

@@ -2,7 +2,8 @@
 
 import numpy as np
 
-from rdpt_fast import KIND_NAMES, Segment, segment
+from rdpt_fast import segment
+from rdpt_fast.segments import KIND_NAMES, Segment
 
 
 def test_container_protocol() -> None:

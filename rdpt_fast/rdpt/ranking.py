@@ -19,24 +19,25 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, get_args
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from rdpt_fast.rdpt.inputs import valid_records
-from rdpt_fast.rdpt.store import RunFolder
+from rdpt_fast.engine.folder import RunFolder
+from rdpt_fast.engine.inputs import valid_records
 from rdpt_fast.writers import open_rows
 
-STRATEGIES = (
+Strategy = Literal[
     "max-teacher-count",
     "min-teacher-count",
     "max-teacher-ratio",
     "longest",
     "random",
     "max-student-likelihood",
-)
+]
+STRATEGIES: tuple[str, ...] = get_args(Strategy)
 QUESTIONS = "questions.parquet"
 SELECTED_JSONL = "selected.jsonl"
 SELECTED_PARQUET = "selected.parquet"

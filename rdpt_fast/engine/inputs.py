@@ -9,7 +9,6 @@ Memory: one chunk plus the set of ids seen (for duplicate detection).
 from __future__ import annotations
 
 import glob
-import gzip
 import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -143,20 +142,3 @@ def iter_chunks(
             records, locations = [], []
     if records:
         yield Chunk(index, records, locations)
-
-
-def count_lines(paths: Sequence[Path]) -> int:
-    """Upper bound of the records in `paths` (lines of JSONL, rows of Parquet), read in blocks: for ETAs."""
-    total = 0
-    for p in paths:
-        fmt = file_format(p)
-        if fmt == "parquet":
-            import pyarrow.parquet as pq
-
-            total += pq.ParquetFile(p).metadata.num_rows
-            continue
-        opener = gzip.open if fmt == "jsonl.gz" else open
-        with opener(p, "rb") as f:
-            while block := f.read(1 << 22):
-                total += block.count(b"\n")
-    return total

@@ -24,8 +24,13 @@ REJECTS = "rejects.jsonl"
 SENTENCES = "sentences"
 RECORDS = "records"
 SCORES = "scores"
+SEGMENTS = "segments"
 LOCK = ".lock"
-JOIN = "join"  # manifest stage name of the sentences + records shards
+JOIN = "join"  # manifest stage name of the sentences + records shards (score: sentences only)
+SEGMENTS_STAGE = "segments"  # manifest stage name of the segments shards
+#: Version of the folder layout, in run.json's settings. 2: segments/ computed once per run, score runs in
+#: the same layout as trace and select. A folder of another layout is not resumed.
+LAYOUT = 2
 
 
 def write_json(path: Path, value: Any) -> None:
@@ -65,6 +70,9 @@ class RunFolder:
         self._owner: Any = None  # the open, flock-ed .lock file while this process writes the folder
 
     # -- paths ------------------------------------------------------------------------------------------
+    def segments_path(self, chunk: int) -> Path:
+        return self.root / SEGMENTS / shard_name(chunk)
+
     def scores_path(self, role: str, chunk: int) -> Path:
         return self.root / SCORES / role / shard_name(chunk)
 
@@ -100,7 +108,7 @@ class RunFolder:
         the join stage is redone; other settings (thresholds) are applied by relabelling."""
         self.acquire()
         if overwrite and self.root.exists():
-            for name in (SCORES, SENTENCES, RECORDS, MANIFEST, RUN_JSON, REJECTS):
+            for name in (SEGMENTS, SCORES, SENTENCES, RECORDS, MANIFEST, RUN_JSON, REJECTS):
                 target = self.root / name
                 if target.is_dir():
                     shutil.rmtree(target)
@@ -110,14 +118,10 @@ class RunFolder:
         for stale in self.root.rglob(".*.tmp-*"):  # left by a killed run: never renamed into place
             stale.unlink()
         if self.run_json.exists() and self.journal.exists():
-            before = read_json(self.run_json).get("settings", {})
-            for key in scoring_keys:
-                if _normal(before.get(key)) != _normal(settings.get(key)):
-                    raise ValueError(
-                        f"{self.root} was written with other settings ({key}: {before.get(key)!r}, now "
-                        f"{settings.get(key)!r}); rerun with --overwrite or choose another --output"
-                    )
             self.load()
+            before = read_json(self.run_json).get("settings", {})
+            if self.manifest["stages"]:  # a run that wrote no shard yet can start over with any settings
+                check_settings(self.root, before, settings, scoring_keys)
             if any(_normal(before.get(k)) != _normal(settings.get(k)) for k in join_keys):
                 self._append({"drop": JOIN})
         else:
@@ -194,6 +198,28 @@ class RunFolder:
     @property
     def num_chunks(self) -> int | None:
         return self.manifest.get("num_chunks")
+
+
+def check_settings(
+    root: Path, before: Mapping[str, Any], settings: Mapping[str, Any], keys: tuple[str, ...]
+) -> None:
+    """ValueError naming the first of `keys` whose value differs between the folder's settings `before` and
+    the run's `settings` (a folder of another layout or kind of run is named as such)."""
+    hint = "rerun with --overwrite or choose another --output"
+    if before.get("layout") != settings.get("layout"):
+        raise ValueError(
+            f"{root} was written by another version of rdpt-fast (folder layout {before.get('layout', 1)}, "
+            f"this version writes layout {settings.get('layout')}); its tables can still be read and "
+            f"reported, but not resumed: {hint}"
+        )
+    if before.get("kind") != settings.get("kind"):
+        raise ValueError(f"{root} holds a {before.get('kind')} run, not a {settings.get('kind')} run; {hint}")
+    for key in keys:
+        if _normal(before.get(key)) != _normal(settings.get(key)):
+            raise ValueError(
+                f"{root} was written with other settings ({key}: {before.get(key)!r}, now "
+                f"{settings.get(key)!r}); {hint}"
+            )
 
 
 def _normal(value: Any) -> Any:

@@ -1,0 +1,122 @@
+"""Where one role's scores come from (`ModelSource`), and the role's Scorer built from it on a device."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rdpt_fast.scoring.config import ScorerConfig
+
+#: Record fields that carry precomputed log-probs (`rdpt_fast.scoring.precomputed`).
+PRECOMPUTED_KEYS = ("token_ids", "logprobs", "logprobs_model")
+#: A record as one role's Scorer should see it.
+RecordView = Callable[[dict[str, Any]], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class ModelSource:
+    """One role's model.
+
+    model: a model directory or hub id, or a ready `Scorer` (its own settings are used), or None for
+        precomputed log-probs only. tokenizer: the tokenizer's directory when `model` is None.
+    logprobs_field / token_ids_field: record fields holding the response's token ids and their log-probs
+        under this model (e.g. from the sampling engine); records without them cannot be scored.
+    name: the model's name in the outputs (default: the model folder's name).
+    """
+
+    model: Any
+    tokenizer: str | Path | None = None
+    logprobs_field: str | None = None
+    token_ids_field: str = "token_ids"
+    name: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.model is None and (self.tokenizer is None or self.logprobs_field is None):
+            raise ValueError("a role without a model needs a tokenizer and a logprobs field")
+
+    @property
+    def precomputed(self) -> bool:
+        return self.logprobs_field is not None
+
+    @property
+    def is_path(self) -> bool:
+        """The model is a directory or hub id (what a Ray worker can load)."""
+        return isinstance(self.model, (str, Path))
+
+    def describe(self) -> dict[str, Any]:
+        """The source as recorded in run.json (a folder scored with another source is not resumed)."""
+        model = self.model
+        if model is not None and not self.is_path:
+            model = f"<{type(model).__name__} {getattr(model, 'name', '')}>"
+        return {
+            "model": None if model is None else str(model),
+            "tokenizer": None if self.tokenizer is None else str(self.tokenizer),
+            "logprobs_field": self.logprobs_field,
+            "token_ids_field": self.token_ids_field if self.logprobs_field else None,
+            **({"name": self.name} if self.name else {}),
+        }
+
+    def record_fields(self) -> tuple[str, ...]:
+        """Record fields this role reads besides id, prompt, response and segments."""
+        return (self.logprobs_field, self.token_ids_field) if self.logprobs_field else ()
+
+
+#: transformers' loading is not thread-safe (global init flags: a tied head can come out "missing"), so
+#: roles on several devices load their models one at a time and then run in parallel.
+_LOAD_LOCK = threading.Lock()
+
+
+def build_scorer(source: ModelSource, role: str, device: str, config: ScorerConfig) -> tuple[Any, RecordView]:
+    """The role's `Scorer` on `device` ("auto", "cpu", "cuda:N" or `loading.SHARDED`) and the view of a
+    record it should score."""
+    from rdpt_fast.scoring import Scorer
+
+    with _LOAD_LOCK:
+        if isinstance(source.model, Scorer):
+            scorer = source.model
+        elif source.model is None:
+            from transformers import AutoTokenizer
+
+            tok = AutoTokenizer.from_pretrained(
+                str(source.tokenizer), trust_remote_code=config.trust_remote_code
+            )
+            scorer = Scorer(None, tok, name=source.name or role, segment_options=config.segment_options)
+        else:
+            scorer = Scorer(source.model, device=device, name=source.name, config=config)
+    return scorer, record_view(source, scorer.name)
+
+
+def record_view(source: ModelSource, scorer_name: str) -> RecordView:
+    """A model role always runs its model (precomputed log-probs a record carries are dropped); a
+    precomputed role takes its log-probs from the source's fields, under the scorer's name."""
+    if not source.precomputed:
+
+        def view(fields: dict[str, Any]) -> dict[str, Any]:
+            return {k: v for k, v in fields.items() if k not in PRECOMPUTED_KEYS}
+
+        return view
+    lp_field, ids_field = source.logprobs_field, source.token_ids_field
+
+    def precomputed_view(fields: dict[str, Any]) -> dict[str, Any]:
+        out = {k: v for k, v in fields.items() if k not in PRECOMPUTED_KEYS}
+        if fields.get(lp_field) is not None and fields.get(ids_field) is not None:
+            out.update(token_ids=fields[ids_field], logprobs=fields[lp_field], logprobs_model=scorer_name)
+        return out
+
+    return precomputed_view
+
+
+def model_info(source: ModelSource, scorer: Any) -> dict[str, Any]:
+    """What run.json records of a role's model: name, source, dtype, attention, execution paths."""
+    model = scorer.model
+    return {
+        "name": scorer.name,
+        "source": "precomputed" if source.precomputed else "model",
+        **source.describe(),
+        "dtype": str(next(model.parameters()).dtype) if model is not None else None,
+        "attn_implementation": getattr(getattr(model, "config", None), "_attn_implementation", None),
+        "paths": scorer.stats.paths,
+    }

@@ -6,6 +6,10 @@ import sys
 import time
 from typing import Any, TextIO
 
+#: The ETA is shown once this share of the records is done: the first records carry the warm-up (model
+#: load, first batches) and would make it many times too long.
+ETA_AFTER = 0.1
+
 
 def _duration(seconds: float) -> str:
     seconds = int(seconds)
@@ -15,7 +19,7 @@ def _duration(seconds: float) -> str:
 class Progress:
     """Records done (of `total` when known), tokens/s and ETA for one pass.
 
-    quiet: print nothing but the final line. On a terminal (or with tty=True) a tqdm bar; otherwise
+    quiet: print nothing. On a terminal (or with tty=True) a tqdm bar; otherwise
     (tty=False: e.g. several passes printing at once, or a log file) a line every `log_every` seconds.
     """
 
@@ -71,7 +75,7 @@ class Progress:
             parts.append(f"{self.records:,} records")
         if self.tokens:
             parts.append(f"{rate:,.0f} tokens/s")
-        if self.total and self.records and self.records < self.total:
+        if self.total and self.records < self.total and self.records >= ETA_AFTER * self.total:
             parts.append(f"ETA {_duration(elapsed * (self.total - self.records) / self.records)}")
         parts.append(f"elapsed {_duration(elapsed)}")
         return " | ".join(parts)
@@ -82,7 +86,7 @@ class Progress:
         if self.bar is not None:
             self.bar.close()
             return elapsed
-        if self.total is not None:
-            self.total = self.records  # the total was an estimate (input lines); now it is known
-        print(self.line(elapsed), file=self.stream, flush=True)
+        if not self.quiet:
+            self.total = self.records if self.total is not None else None  # the records actually scored
+            print(self.line(elapsed), file=self.stream, flush=True)
         return elapsed

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import gzip
 import json
+import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import pyarrow as pa
 
 PARQUET_BATCH_ROWS = 4096
 
@@ -57,31 +60,53 @@ def file_format(path: str | Path) -> str:
     raise ValueError(f"{path}: unknown input format (expected .jsonl, .jsonl.gz or .parquet)")
 
 
+#: What reading a damaged file raises: a truncated or corrupt gzip stream (EOFError, zlib.error,
+#: gzip.BadGzipFile, an OSError), an unreadable file (OSError), a damaged Parquet file (ArrowException).
+DAMAGED = (OSError, EOFError, zlib.error, pa.ArrowException)
+
+
 def _json_lines(path: Path, opener) -> Iterator[Record | RecordError]:
-    with opener(path, "rt", encoding="utf-8", errors="surrogateescape") as f:
-        for number, line in enumerate(f, start=1):
-            if not line.strip():
-                continue
-            location = f"{path}:{number}"
-            try:
-                value = json.loads(line)
-            except json.JSONDecodeError as e:
-                yield RecordError(location, f"invalid JSON ({e.msg} at column {e.colno})")
-                continue
-            if not isinstance(value, dict):
-                yield RecordError(location, f"expected a JSON object, got {type(value).__name__}")
-                continue
-            yield Record(location, value)
+    """Lines end at "\n" only (a bare CR inside a line is JSON whitespace); a BOM at the start is skipped;
+    bytes that are not UTF-8 are kept as lone surrogates, which `check_input` rejects by field."""
+    number = 0
+    try:
+        with opener(path, "rt", encoding="utf-8-sig", errors="surrogateescape", newline="\n") as f:
+            for number, line in enumerate(f, start=1):
+                if not line.strip():
+                    continue
+                yield _json_record(f"{path}:{number}", line)
+    except DAMAGED as e:
+        yield RecordError(f"{path}:{number + 1}", damaged(e))
+
+
+def _json_record(location: str, line: str) -> Record | RecordError:
+    try:
+        value = json.loads(line)
+    except json.JSONDecodeError as e:
+        return RecordError(location, f"invalid JSON ({e.msg.removesuffix(' at')} at column {e.colno})")
+    except RecursionError:
+        return RecordError(location, "invalid JSON (nested too deeply)")
+    if not isinstance(value, dict):
+        return RecordError(location, f"expected a JSON object, got {type(value).__name__}")
+    return Record(location, value)
 
 
 def _parquet_rows(path: Path) -> Iterator[Record | RecordError]:
     import pyarrow.parquet as pq
 
     row = 0
-    for batch in pq.ParquetFile(path).iter_batches(batch_size=PARQUET_BATCH_ROWS):
-        for fields in batch.to_pylist():
-            row += 1
-            yield Record(f"{path}:row {row}", fields)
+    try:
+        for batch in pq.ParquetFile(path).iter_batches(batch_size=PARQUET_BATCH_ROWS):
+            for fields in batch.to_pylist():
+                row += 1
+                yield Record(f"{path}:row {row}", fields)
+    except DAMAGED as e:
+        yield RecordError(f"{path}:row {row + 1}", damaged(e))
+
+
+def damaged(error: BaseException) -> str:
+    """The reject message of a file whose reading stopped at a damaged or truncated part."""
+    return f"the file is damaged or truncated; reading stopped here ({type(error).__name__}: {error})"
 
 
 def iter_records(paths: Sequence[str | Path]) -> Iterator[Record | RecordError]:

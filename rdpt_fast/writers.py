@@ -19,6 +19,15 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 
+def fsync_dir(folder: Path) -> None:
+    """Make a rename in `folder` durable."""
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 class RowWriter:
     """Writes batches of rows (dicts) to JSON lines or Parquet."""
 
@@ -93,7 +102,10 @@ def open_rows(path: str | Path | None, schema: pa.Schema | None = None) -> Itera
             writer.finish()
             if stream is not raw:
                 stream.close()
+            raw.flush()
+            os.fsync(raw.fileno())  # the data is on disk before the name is
         os.replace(tmp, target)
+        fsync_dir(target.parent)
     finally:
         if tmp.exists():
             tmp.unlink()

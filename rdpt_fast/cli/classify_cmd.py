@@ -19,8 +19,16 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--alpha", type=float, help="Shared threshold (trace)")
     p.add_argument("--beta", type=beta_arg, help="threshold on d_TS, or 'auto'")
     markers = p.add_mutually_exclusive_group()
-    markers.add_argument("--include-markers", dest="include_markers", action="store_true", default=None)
-    markers.add_argument("--exclude-markers", dest="include_markers", action="store_false")
+    markers.add_argument(
+        "--include-markers",
+        dest="include_markers",
+        action="store_true",
+        default=None,
+        help="count marker sentences in label statistics (default: as the folder was made)",
+    )
+    markers.add_argument(
+        "--exclude-markers", dest="include_markers", action="store_false", help="leave marker sentences out"
+    )
     p.set_defaults(run=run)
 
 

@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-DEFAULT_OUT = "rdpt-demo"
+#: The output folder's name inside the cache (the demo never writes into the current directory unasked).
+DEFAULT_OUT = "demo-output"
 TRACE_LABELS = ("teacher", "student", "shared", "boosted")
 
 
@@ -62,15 +63,19 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "(--quick: about 1 minute).",
     )
     p.add_argument(
+        "--output",
+        "-o",
         "--out",
-        default=DEFAULT_OUT,
+        dest="out",
         metavar="DIR",
-        help=f"output folder: trace-distilled/, trace-control/, select/, each with report/ "
-        f"(default ./{DEFAULT_OUT}; these three are replaced)",
+        help=f"output folder: trace-distilled/, trace-control/, select/, each with report/ (default: "
+        f"{DEFAULT_OUT}/ in the cache folder, printed; these three are replaced)",
     )
     p.add_argument("--quick", action="store_true", help="a smaller, faster lab (for tests and a first look)")
     p.add_argument("--seed", type=int, default=0, help="seed of the corpus, the training and the sampling")
-    p.add_argument("--device", default="auto", help="scoring device of trace and select: auto, cpu, cuda")
+    p.add_argument(
+        "--device", default="auto", help="scoring device of trace and select: auto, cpu, cuda (default: auto)"
+    )
     p.set_defaults(run=run)
 
 
@@ -176,6 +181,11 @@ def run(args: argparse.Namespace) -> int:
     from transformers.utils import logging
 
     logging.disable_progress_bar()  # checkpoint loading bars would drown the demo's own lines
+    if args.out is None:
+        from rdpt_fast.demo.train import cache_root
+
+        args.out = cache_root() / DEFAULT_OUT
+        print(f"rdpt-fast demo: output in {args.out}", file=sys.stderr)
     summary = run_demo(
         args.quick,
         args.seed,

@@ -55,6 +55,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 0
+    except OSError as e:  # read-only folder, disk full, ...: the path and the reason, no traceback
+        where = f"{e.filename}: " if e.filename else ""
+        print(f"rdpt-fast {args.command}: error: {where}{e.strerror or e}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print(f"rdpt-fast {args.command}: interrupted", file=sys.stderr)
         return 130

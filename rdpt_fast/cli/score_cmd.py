@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from rdpt_fast.cli.options import add_run_options, run_config
-from rdpt_fast.cli.summary import print_rejects, print_score_summary
+from rdpt_fast.cli.summary import exit_status, print_rejects, print_score_summary
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -37,4 +37,4 @@ def run(args: argparse.Namespace) -> int:
     )
     print_rejects(result, "score")
     print_score_summary(result)
-    return 1 if result.rejected else 0
+    return exit_status(result)

@@ -12,6 +12,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from rdpt_fast.engine.inputs import printable_id
 from rdpt_fast.records import Record, RecordError, iter_records, record_id
 from rdpt_fast.segmentation import DEFAULT_MARKERS, segment, segment_batch
 from rdpt_fast.segments import Segments
@@ -112,7 +113,7 @@ def run(args: argparse.Namespace) -> int:
                 if isinstance(item, RecordError):
                     rejected.append(item)
                     continue
-                rid = record_id(item.fields, args.id_field, item.location)
+                rid = printable_id(record_id(item.fields, args.id_field, item.location))
                 text = item.fields.get(args.field)
                 if not isinstance(text, str):
                     why = "missing" if text is None else f"must be a string, not {type(text).__name__}"

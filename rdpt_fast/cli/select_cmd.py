@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from rdpt_fast.cli.options import add_precomputed_options, add_run_options, run_config
-from rdpt_fast.cli.summary import print_summary
+from rdpt_fast.cli.summary import exit_status, print_rejects, print_summary
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -58,6 +58,7 @@ def run(args: argparse.Namespace) -> int:
         token_ids_field=args.token_ids_field,
         config=run_config(args, ["rdpt-fast", *sys.argv[1:]]),
     )
+    print_rejects(result.run, "select")
     print_summary(result.run, "select")
     print(
         f"rdpt-fast select: {result.num_selected} selected of {result.selection.table.num_rows} candidates "
@@ -66,4 +67,4 @@ def run(args: argparse.Namespace) -> int:
     )
     if result.parquet_problem:
         print(f"rdpt-fast select: warning: {result.parquet_problem}", file=sys.stderr)
-    return 0
+    return exit_status(result.run)

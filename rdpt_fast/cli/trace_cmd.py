@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from rdpt_fast.cli.options import add_precomputed_options, add_run_options, run_config
-from rdpt_fast.cli.summary import print_summary
+from rdpt_fast.cli.summary import exit_status, print_rejects, print_summary
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -39,5 +39,6 @@ def run(args: argparse.Namespace) -> int:
         token_ids_field=args.token_ids_field,
         config=run_config(args, ["rdpt-fast", *sys.argv[1:]]),
     )
+    print_rejects(result, "trace")
     print_summary(result, "trace")
-    return 0
+    return exit_status(result)

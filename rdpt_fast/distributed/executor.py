@@ -38,7 +38,7 @@ class RayExecutor:
     gpus_per_worker: float | None = None
 
     def run_roles(self, jobs: Sequence[RoleJob], folder: RunFolder) -> dict[str, PassSummary]:
-        factories = {job.role: RoleFactory(job.source, job.role, self.scorer) for job in jobs}  # checks
+        factories = {job.role: RoleFactory(job.source, job.role, self.scorer, self.quiet) for job in jobs}
         with connect(self.address) as resources:
             workers = plan_workers(self.num_workers, self.gpus_per_worker, resources)
             out = {}
@@ -50,7 +50,9 @@ class RayExecutor:
     def _run(self, job: RoleJob, factory: RoleFactory, workers: Workers, folder: RunFolder) -> PassSummary:
         t0 = time.perf_counter()
         keep = SCORED_FIELDS + job.source.record_fields()
-        stream = replace(job.stream, paths=tuple(Path(p).resolve() for p in job.stream.paths), keep=keep)
+        spec = job.stream.spec
+        spec = replace(spec, paths=tuple(Path(p).resolve() for p in spec.paths))  # the reader's cwd differs
+        stream = replace(job.stream, spec=spec, keep=keep)
         progress = Progress(f"{job.label} ({workers.describe()})", job.total, quiet=self.quiet)
         progress.update(job.done_records)
         stats = PassStats()

@@ -25,6 +25,7 @@ class RoleFactory:
     source: ModelSource
     role: str
     config: ScorerConfig
+    quiet: bool = False
 
     def __post_init__(self) -> None:
         if self.source.model is not None and not self.source.is_path:
@@ -34,5 +35,5 @@ class RoleFactory:
             )
 
     def __call__(self, device: str) -> tuple[Any, RecordView, dict[str, Any]]:
-        scorer, view = build_scorer(self.source, self.role, device, self.config)
+        scorer, view = build_scorer(self.source, self.role, device, self.config, quiet=self.quiet)
         return scorer, view, model_info(self.source, scorer)

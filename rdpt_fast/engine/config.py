@@ -20,6 +20,9 @@ class RunConfig:
     scorer: every model's Scorer options. alpha / beta: label thresholds (beta "auto": chosen from the
     run's d_TS). devices: one model at a time on the first, or one model per device in parallel threads.
     chunk_records: records per shard (shard k of every table holds chunk k of the valid input stream).
+    id_field / prompt_field / response_field: the record fields holding the id, prompt and response.
+    limit: read at most this many valid records. generate_ids: a record without an id gets its location
+    ("file:line") as id.
     text: store each sentence's text. include_markers: count marker sentences in label statistics.
     overwrite: start the folder over instead of resuming. quiet: no progress output.
     command: the command line, recorded in run.json. executor: "local" (this process) or "ray" (a Ray
@@ -31,6 +34,11 @@ class RunConfig:
     beta: Beta = DEFAULT_BETA
     devices: Sequence[str] = ("auto",)
     chunk_records: int = 1000
+    id_field: str = "id"
+    prompt_field: str = "prompt"
+    response_field: str = "response"
+    limit: int | None = None
+    generate_ids: bool = False
     text: bool = False
     include_markers: bool = False
     overwrite: bool = False
@@ -53,6 +61,8 @@ class RunConfig:
             raise ValueError(f"beta must be 'auto' or lie in [0, 1], got {self.beta!r}")
         if not isinstance(self.chunk_records, int) or self.chunk_records < 1:
             raise ValueError(f"chunk_records must be a positive integer, got {self.chunk_records!r}")
+        if self.limit is not None and (not isinstance(self.limit, int) or self.limit < 1):
+            raise ValueError(f"limit must be a positive integer, got {self.limit!r}")
         if self.executor not in ("local", "ray"):
             raise ValueError(f"executor must be 'local' or 'ray', got {self.executor!r}")
         ray_only = {"ray_address": self.ray_address, "num_workers": self.num_workers}

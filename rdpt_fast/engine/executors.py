@@ -61,7 +61,7 @@ class LocalExecutor:
 
     def _run(self, job: RoleJob, folder: RunFolder, device: str, *, parallel: bool) -> PassSummary:
         t0 = time.perf_counter()
-        scorer, view = build_scorer(job.source, job.role, device, self.scorer)
+        scorer, view = build_scorer(job.source, job.role, device, self.scorer, quiet=self.quiet)
         progress = Progress(
             f"{job.label} ({scorer.name})", job.total, quiet=self.quiet, tty=False if parallel else None
         )

@@ -11,12 +11,17 @@ from __future__ import annotations
 
 import fcntl
 import json
+import logging
 import os
 import shutil
 import threading
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+
+from rdpt_fast.writers import fsync_dir
+
+logger = logging.getLogger("rdpt_fast")
 
 RUN_JSON = "run.json"
 MANIFEST = "manifest.jsonl"
@@ -34,7 +39,7 @@ LAYOUT = 2
 
 
 def write_json(path: Path, value: Any) -> None:
-    """Write JSON to `path` atomically (temporary file, fsync, rename)."""
+    """Write JSON to `path` atomically and durably (temporary file, fsync, rename, fsync of the folder)."""
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     with open(tmp, "w", encoding="utf-8") as f:
         json.dump(value, f, indent=2, sort_keys=False, default=str)
@@ -42,11 +47,18 @@ def write_json(path: Path, value: Any) -> None:
         f.flush()
         os.fsync(f.fileno())
     os.replace(tmp, path)
+    fsync_dir(path.parent)
 
 
 def read_json(path: Path) -> Any:
-    with open(path, encoding="utf-8") as f:
-        return json.load(f)
+    """The JSON value in `path`; ValueError naming the file when it is damaged (truncated, not UTF-8)."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            return json.load(f)
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise ValueError(
+            f"{path} is damaged ({e}); rerun with --overwrite to start the folder over"
+        ) from None
 
 
 def shard_name(index: int) -> str:
@@ -118,7 +130,10 @@ class RunFolder:
         for stale in self.root.rglob(".*.tmp-*"):  # left by a killed run: never renamed into place
             stale.unlink()
         if self.run_json.exists() and self.journal.exists():
+            self._repair_tail()
             self.load()
+            for path in self.verify_shards():
+                logger.warning("%s does not open (damaged or truncated); it is redone", path)
             before = read_json(self.run_json).get("settings", {})
             if self.manifest["stages"]:  # a run that wrote no shard yet can start over with any settings
                 check_settings(self.root, before, settings, scoring_keys)
@@ -149,23 +164,62 @@ class RunFolder:
             self._owner = None
 
     def load(self) -> None:
-        """Replay the journal into `self.manifest`."""
+        """Replay the journal into `self.manifest`. A torn last line (a kill while appending) is ignored;
+        a damaged line before it is a ValueError naming the file and line."""
         self.manifest = {"stages": {}, "num_chunks": None}
-        with open(self.journal, encoding="utf-8") as f:
-            for line in f:
-                try:
-                    event = json.loads(line)
-                except json.JSONDecodeError:
-                    continue  # a torn last line
+        lines = self.journal.read_bytes().split(b"\n")
+        complete = len(lines) - 1  # the part after the last newline is empty, or a torn line
+        for number, raw in enumerate(lines, start=1):
+            if not raw.strip():
+                continue
+            try:
+                event = json.loads(raw.decode("utf-8"))
+                if not isinstance(event, dict):
+                    raise ValueError(f"expected a JSON object, got {type(event).__name__}")
                 self._apply(event)
+            except (ValueError, KeyError, TypeError) as e:  # JSON and UTF-8 errors are ValueErrors
+                if number > complete:
+                    continue
+                raise ValueError(
+                    f"{self.journal}:{number}: damaged manifest entry ({e}); rerun with --overwrite to start "
+                    "the folder over"
+                ) from None
 
     def _apply(self, event: dict[str, Any]) -> None:
         if "stage" in event:
-            self.manifest["stages"].setdefault(event["stage"], {})[str(event["chunk"])] = event
+            chunk, files = event["chunk"], event["files"]
+            if not isinstance(chunk, int) or not isinstance(files, list):
+                raise ValueError("a shard entry needs an integer 'chunk' and a list of 'files'")
+            self.manifest["stages"].setdefault(str(event["stage"]), {})[str(chunk)] = event
         elif "num_chunks" in event:
-            self.manifest["num_chunks"] = event["num_chunks"]
+            self.manifest["num_chunks"] = int(event["num_chunks"])
         elif "drop" in event:
             self.manifest["stages"].pop(event["drop"], None)
+        elif "redo" in event:
+            self.manifest["stages"].get(event["redo"], {}).pop(str(event["chunk"]), None)
+
+    def _repair_tail(self) -> None:
+        """Cut a torn last line (a kill while appending), so that the next event starts on its own line."""
+        data = self.journal.read_bytes()
+        if data and not data.endswith(b"\n"):
+            with open(self.journal, "r+b") as f:
+                f.truncate(data.rfind(b"\n") + 1)
+                os.fsync(f.fileno())
+
+    def verify_shards(self) -> list[Path]:
+        """Forget every journaled Parquet shard that does not open (e.g. truncated by a power loss before
+        its data reached the disk), so that it is redone; returns their paths."""
+        import pyarrow.parquet as pq
+
+        damaged = []
+        for stage, entries in list(self.manifest["stages"].items()):
+            for chunk, entry in list(entries.items()):
+                paths = [self.root / f for f in entry["files"] if str(f).endswith(".parquet")]
+                bad = [p for p in paths if p.exists() and not _opens(pq, p)]
+                if bad:
+                    damaged += bad
+                    self._append({"redo": stage, "chunk": int(chunk)})
+        return damaged
 
     def _append(self, event: dict[str, Any]) -> None:
         line = json.dumps(event, default=str) + "\n"
@@ -220,6 +274,14 @@ def check_settings(
                 f"{root} was written with other settings ({key}: {before.get(key)!r}, now "
                 f"{settings.get(key)!r}); {hint}"
             )
+
+
+def _opens(pq: Any, path: Path) -> bool:
+    try:
+        pq.read_metadata(path)
+    except Exception:  # any damage: pyarrow raises ArrowInvalid, OSError, ...
+        return False
+    return True
 
 
 def _normal(value: Any) -> Any:

@@ -18,7 +18,7 @@ import pyarrow as pa
 from rdpt_fast.engine.config import RunConfig
 from rdpt_fast.engine.flat import flat_sentences
 from rdpt_fast.engine.folder import JOIN, RunFolder
-from rdpt_fast.engine.inputs import iter_chunks
+from rdpt_fast.engine.inputs import InputSpec
 from rdpt_fast.engine.role_pass import read_scores
 from rdpt_fast.engine.schemes import RecordScores, Scheme
 from rdpt_fast.engine.segments_pass import read_segments
@@ -70,8 +70,7 @@ def join_pass(
     folder: RunFolder,
     scheme: Scheme,
     config: RunConfig,
-    paths: Sequence[Path],
-    required: Sequence[str],
+    spec: InputSpec,
     model_names: Mapping[str, str],
     drop_fields: Sequence[str] = (),
     total: int | None = None,
@@ -81,7 +80,7 @@ def join_pass(
     rejects: list[dict[str, Any]] = []
     done = folder.done(JOIN)
     progress = Progress(f"{scheme.kind} join", total, quiet=config.quiet)
-    for chunk in iter_chunks(paths, config.chunk_records, input_rejects, required=required):
+    for chunk in spec.chunks(input_rejects):
         spans = read_segments(folder.segments_path(chunk.index))
         scores = {role: read_scores(folder.scores_path(role, chunk.index)) for role in scheme.roles}
         items = []

@@ -19,7 +19,7 @@ from typing import Any
 from rdpt_fast.engine.config import RunConfig
 from rdpt_fast.engine.executors import make_executor
 from rdpt_fast.engine.folder import LAYOUT, SEGMENTS_STAGE, RunFolder, read_json, write_json
-from rdpt_fast.engine.inputs import expand_inputs, fingerprint
+from rdpt_fast.engine.inputs import InputSpec, expand_inputs, fingerprint
 from rdpt_fast.engine.jobs import RoleJob
 from rdpt_fast.engine.join_pass import join_pass
 from rdpt_fast.engine.relabel import choose_beta, folder_totals, now, relabel_folder
@@ -31,7 +31,19 @@ from rdpt_fast.engine.sources import ModelSource
 from rdpt_fast.writers import open_rows
 
 #: Settings that change the scores: a folder written with other values is not resumed.
-SCORING_KEYS = ("inputs", "models", "dtype", "template", "segment_options", "chunk_records", "mode")
+SCORING_KEYS = (
+    "inputs",
+    "fields",
+    "limit",
+    "generate_ids",
+    "models",
+    "dtype",
+    "template",
+    "max_length",
+    "segment_options",
+    "chunk_records",
+    "mode",
+)
 #: Settings that change what the join writes besides the labels: other values redo the join.
 JOIN_KEYS = ("text",)
 
@@ -54,11 +66,21 @@ class Run:
     ):
         if set(sources) != set(scheme.roles):
             raise ValueError(f"a {scheme.kind} run needs the models {', '.join(scheme.roles)}")
+        for role in scheme.roles:
+            sources[role].check(role)
         self.scheme = scheme
         self.sources = {role: sources[role] for role in scheme.roles}
-        self.paths = tuple(expand_inputs(inputs))
         self.config = config
-        self.required = tuple(required)
+        self.spec = InputSpec(
+            tuple(expand_inputs(inputs)),
+            config.chunk_records,
+            tuple(required),
+            config.id_field,
+            config.prompt_field,
+            config.response_field,
+            config.limit,
+            config.generate_ids,
+        )
         self.folder = RunFolder(output)
         self.extra_settings = dict(extra_settings or {})
 
@@ -69,10 +91,12 @@ class Run:
         return {
             "layout": LAYOUT,
             "kind": self.scheme.kind,
-            "inputs": fingerprint(self.paths),
+            "inputs": fingerprint(self.spec.paths),
+            **self.spec.fields(),
             "models": {role: src.describe() for role, src in self.sources.items()},
             "dtype": s.dtype,
             "template": s.template,
+            "max_length": s.max_length,
             "segment_options": {k: str(v) for k, v in s.segment_options.items()},
             "chunk_records": c.chunk_records,
             "mode": s.mode,
@@ -109,7 +133,7 @@ class Run:
         }
         write_json(folder.run_json, info)
         options = config.scorer.segment_options
-        total = segment_pass(folder, self.paths, config.chunk_records, self.required, options)
+        total = segment_pass(folder, self.spec, options)
         summaries = make_executor(config).run_roles(self._jobs(total), folder)
         for role, summary in summaries.items():
             if summary.model:  # a pass with nothing left to score keeps what the folder had
@@ -117,7 +141,7 @@ class Run:
         names = {role: m.get("name", role) for role, m in models.items()}
         drop = [f for src in self.sources.values() for f in src.record_fields()]
         t_join = time.perf_counter()
-        rejects = join_pass(folder, scheme, config, self.paths, self.required, names, drop, total)
+        rejects = join_pass(folder, scheme, config, self.spec, names, drop, total)
         join_seconds = time.perf_counter() - t_join
         beta, adaptive, relabelled = None, None, 0
         if scheme.labelled:
@@ -163,16 +187,14 @@ class Run:
 
     def _jobs(self, total: int) -> list[RoleJob]:
         """The roles with chunks still to score."""
-        folder, config = self.folder, self.config
+        folder = self.folder
         chunks = set(range(folder.num_chunks or 0))
         jobs = []
         for role in self.scheme.roles:
             done = folder.done(scores_stage(role)) & chunks
             if done == chunks:
                 continue
-            stream = ChunkStream(
-                self.paths, config.chunk_records, self.required, folder.root, frozenset(done)
-            )
+            stream = ChunkStream(self.spec, folder.root, frozenset(done))
             done_records = sum(folder.entry(SEGMENTS_STAGE, c).get("records", 0) for c in done)
             label = f"{self.scheme.kind} {role}" if len(self.scheme.roles) > 1 else self.scheme.kind
             jobs.append(

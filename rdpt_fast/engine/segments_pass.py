@@ -17,7 +17,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from rdpt_fast.engine.folder import SEGMENTS_STAGE, RunFolder
-from rdpt_fast.engine.inputs import Chunk, iter_chunks
+from rdpt_fast.engine.inputs import Chunk, InputSpec
 from rdpt_fast.scoring.prepare import RecordProblem, record_segments
 from rdpt_fast.segmentation import segment_batch
 from rdpt_fast.segments import KIND_NAMES, Segments
@@ -76,18 +76,12 @@ def read_segments(path: Path) -> dict[str, dict[str, Any]]:
     return {row["id"]: row for row in pq.read_table(path).to_pylist()}
 
 
-def segment_pass(
-    folder: RunFolder,
-    paths: tuple[Path, ...],
-    chunk_records: int,
-    required: tuple[str, ...],
-    options: Mapping[str, Any],
-) -> int:
+def segment_pass(folder: RunFolder, spec: InputSpec, options: Mapping[str, Any]) -> int:
     """Write the segments shard of every chunk not done yet; returns the number of records of the valid
     stream (and records the number of chunks in the manifest)."""
     done = folder.done(SEGMENTS_STAGE)
     records = chunks = 0
-    for chunk in iter_chunks(paths, chunk_records, required=required):
+    for chunk in spec.chunks():
         chunks += 1
         records += len(chunk.records)
         if chunk.index in done:
@@ -102,21 +96,19 @@ def segment_pass(
 
 @dataclass(frozen=True)
 class ChunkStream:
-    """The chunks a role scores: chunk k of the valid stream of `paths`, each record with its `segments`
+    """The chunks a role scores: chunk k of the valid stream of `spec`, each record with its `segments`
     from the run's segments shard (records without spans are left out: the join rejects them), chunks in
     `skip` left out, records cut down to the fields in `keep` when given. Picklable (a Ray pass runs it in
-    its read task): paths are absolute."""
+    its read task, with absolute paths)."""
 
-    paths: tuple[Path, ...]
-    chunk_records: int
-    required: tuple[str, ...]
+    spec: InputSpec
     root: Path
     skip: frozenset[int] = frozenset()
     keep: tuple[str, ...] | None = None
 
     def __call__(self) -> Iterator[Chunk]:
         folder = RunFolder(self.root)
-        for chunk in iter_chunks(self.paths, self.chunk_records, required=self.required):
+        for chunk in self.spec.chunks():
             if chunk.index in self.skip:
                 continue
             spans = read_segments(folder.segments_path(chunk.index))

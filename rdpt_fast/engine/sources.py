@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -59,9 +61,50 @@ class ModelSource:
             **({"name": self.name} if self.name else {}),
         }
 
+    def check(self, role: str) -> None:
+        """ValueError naming the role and what is missing when the model (or tokenizer) directory cannot be
+        loaded: checked before any pass starts, so that a typo does not surface after hours of scoring."""
+        if self.model is None:
+            check_tokenizer_dir(Path(str(self.tokenizer)), role)
+        elif self.is_path:
+            check_model_dir(str(self.model), role)
+
     def record_fields(self) -> tuple[str, ...]:
         """Record fields this role reads besides id, prompt, response and segments."""
         return (self.logprobs_field, self.token_ids_field) if self.logprobs_field else ()
+
+
+#: A hub id ("org/name" or "name"): loaded by transformers from the hub or its cache, not checked here.
+_HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*(/[\w.-]+)?$")
+_TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json")
+
+
+def check_model_dir(model: str, role: str) -> None:
+    """A model directory holds a config, safetensors weights and a tokenizer; a name that is no directory
+    must read as a hub id."""
+    path = Path(model).expanduser()
+    if not path.exists():
+        if _HUB_ID.match(model) and not model.startswith((".", "~")):
+            return
+        raise ValueError(f"--{role} {model}: no such model directory")
+    if not path.is_dir():
+        raise ValueError(
+            f"--{role} {model}: not a directory (a model directory holds config.json and weights)"
+        )
+    if not (path / "config.json").is_file():
+        raise ValueError(f"--{role} {model}: no config.json in the model directory")
+    if not any(path.glob("*.safetensors")):
+        pickled = any(path.glob("pytorch_model*.bin")) or any(path.glob("*.pt"))
+        what = "only pickled weights (pytorch_model.bin); convert them to safetensors" if pickled else "none"
+        raise ValueError(f"--{role} {model}: no safetensors weights in the directory ({what})")
+    check_tokenizer_dir(path, role)
+
+
+def check_tokenizer_dir(path: Path, role: str) -> None:
+    if not path.is_dir():
+        raise ValueError(f"--{role} {path}: no such tokenizer directory")
+    if not any((path / name).is_file() for name in _TOKENIZER_FILES):
+        raise ValueError(f"--{role} {path}: no tokenizer in the directory ({' or '.join(_TOKENIZER_FILES)})")
 
 
 #: transformers' loading is not thread-safe (global init flags: a tied head can come out "missing"), so
@@ -69,12 +112,14 @@ class ModelSource:
 _LOAD_LOCK = threading.Lock()
 
 
-def build_scorer(source: ModelSource, role: str, device: str, config: ScorerConfig) -> tuple[Any, RecordView]:
+def build_scorer(
+    source: ModelSource, role: str, device: str, config: ScorerConfig, *, quiet: bool = False
+) -> tuple[Any, RecordView]:
     """The role's `Scorer` on `device` ("auto", "cpu", "cuda:N" or `loading.SHARDED`) and the view of a
-    record it should score."""
+    record it should score. quiet: no loading progress bars."""
     from rdpt_fast.scoring import Scorer
 
-    with _LOAD_LOCK:
+    with _LOAD_LOCK, loading_bars(not quiet):
         if isinstance(source.model, Scorer):
             scorer = source.model
         elif source.model is None:
@@ -87,6 +132,23 @@ def build_scorer(source: ModelSource, role: str, device: str, config: ScorerConf
         else:
             scorer = Scorer(source.model, device=device, name=source.name, config=config)
     return scorer, record_view(source, scorer.name)
+
+
+@contextmanager
+def loading_bars(shown: bool) -> Iterator[None]:
+    """transformers' weight-loading progress bars on (as they are) or off for the block."""
+    if shown:
+        yield
+        return
+    from transformers.utils import logging as hf_logging
+
+    was_on = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if was_on:
+            hf_logging.enable_progress_bar()
 
 
 def record_view(source: ModelSource, scorer_name: str) -> RecordView:

@@ -26,7 +26,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from rdpt_fast.engine.folder import RunFolder
-from rdpt_fast.engine.inputs import valid_records
+from rdpt_fast.engine.inputs import InputSpec
 from rdpt_fast.writers import open_rows
 
 Strategy = Literal[
@@ -170,23 +170,23 @@ def _stats(row: dict[str, Any]) -> dict[str, Any]:
     return {k: row[k] for k in QUESTIONS_SCHEMA.names if k not in ("question_id", "id", "selected")}
 
 
-def selected_records(paths: list[Path], selection: Selection) -> Iterator[dict[str, Any]]:
+def selected_records(spec: InputSpec, selection: Selection) -> Iterator[dict[str, Any]]:
     """The selected input records, in input order, with all their fields and the selection statistics
     under `STATS_KEY`."""
     by_id = {row["id"]: row for row in selection.table.to_pylist() if row["selected"]}
-    for item in valid_records(paths):
+    for item in spec.records():
         rid = str(item.fields["id"])
         if rid in by_id:
             yield {**item.fields, STATS_KEY: _stats(by_id[rid])}
 
 
-def write_selected(out: Path, paths: list[Path], selection: Selection, batch: int = 512) -> str | None:
+def write_selected(out: Path, spec: InputSpec, selection: Selection, batch: int = 512) -> str | None:
     """selected.jsonl (always) and selected.parquet (one schema unified over all selected records).
     Returns why the Parquet file could not be written (fields with conflicting types), else None."""
     schemas = []
     with open_rows(out / SELECTED_JSONL) as w:
         rows: list[dict[str, Any]] = []
-        for record in selected_records(paths, selection):
+        for record in selected_records(spec, selection):
             rows.append(record)
             if len(rows) == batch:
                 w.write(rows)

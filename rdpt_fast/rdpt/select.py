@@ -86,7 +86,7 @@ def select(
         selection = select_candidates(run.folder, joined_chunks(run.folder), strategy, keep, seed)
         with open_rows(run.folder.root / QUESTIONS, selection.table.schema) as w:
             w.write_table(selection.table)
-        problem = write_selected(run.folder.root, run.paths, selection)
+        problem = write_selected(run.folder.root, run.spec, selection)
         info = read_json(run.folder.run_json)
         info["selection"] = {
             "strategy": strategy,

@@ -31,6 +31,8 @@ class ScorerConfig:
         faster for this model on this device), True (wherever the planner's padding rule allows) or False.
     pack / pack_width: pack short traces into rows of at most `pack_width` tokens (fast mode).
     window: records read ahead and planned together; output keeps the input order.
+    max_length: reject traces (prompt + response) longer than this many tokens (None: the model's
+        context is the only limit).
     trust_remote_code: run the model repository's own code (transformers' flag).
     segment_options: keyword arguments of `rdpt_fast.segment` for records without `segments`.
     self_check: compare each fast path with the model's own forward at load time (see `Scorer`).
@@ -46,6 +48,7 @@ class ScorerConfig:
     pack: bool = True
     pack_width: int = 1024
     window: int = 256
+    max_length: int | None = None
     trust_remote_code: bool = False
     segment_options: Mapping[str, Any] = field(default_factory=dict)
     self_check: bool = True
@@ -57,6 +60,8 @@ class ScorerConfig:
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        if self.max_length is not None and (not isinstance(self.max_length, int) or self.max_length < 2):
+            raise ValueError(f"max_length must be an integer of at least 2, got {self.max_length!r}")
         if self.share_prompts not in ("auto", True, False):
             raise ValueError(f"share_prompts must be 'auto', True or False, got {self.share_prompts!r}")
 

@@ -137,7 +137,8 @@ def prepare(
     ids, offsets = tokenize_with_offsets(tokenizer, text, context.add_special_tokens)
     if max_length is not None and ids.shape[0] > max_length:
         raise RecordProblem(
-            f"trace is {ids.shape[0]} tokens, longer than the model's context of {max_length} tokens"
+            f"trace is {ids.shape[0]} tokens, longer than the limit of {max_length} tokens (the model's "
+            "context or max_length)"
         )
     shift = len(context.text)
     shifted = Segments(segs.starts + shift, segs.ends + shift, segs.kinds)

@@ -104,6 +104,8 @@ class Scorer:
             if cfg.self_check and cfg.mode == "fast":
                 run_self_check(model, self.runner, self.capabilities, architecture_name(model))
             self.runner.pack_mode = self.capabilities.pack_mode
+        if cfg.max_length is not None and (self.max_length is None or cfg.max_length < self.max_length):
+            self.max_length = cfg.max_length
         self.stats.paths = self.capabilities.describe()
 
     # -- public -----------------------------------------------------------------------------------------

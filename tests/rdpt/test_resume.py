@@ -65,6 +65,9 @@ def test_sigkill_then_rerun_gives_each_row_once(models, tmp_path):
     for s in resumed:
         ref = straight[(s["id"], s["sentence"])]
         assert s["label"] == ref["label"]
-        assert s["teacher_sum_logprob"] == pytest.approx(ref["teacher_sum_logprob"], rel=1e-6, abs=1e-5)
+        # float32 forward passes: a record's sum is reproducible only to float32 accumulation order, which
+        # changes with the batch it lands in (padding, packing) and the GEMM's split over threads. Seen:
+        # -14.150389 vs -14.150457 (5e-6 relative); the bound is 4x that. Labels sit far from it.
+        assert s["teacher_sum_logprob"] == pytest.approx(ref["teacher_sum_logprob"], rel=2e-5, abs=1e-4)
     records = pq.read_table(out / "records").column("id").to_pylist()
     assert sorted(records) == sorted(r["id"] for r in recs) and whole.records == 24

@@ -33,7 +33,7 @@ def test_bad_records_get_errors_and_the_stream_goes_on(qwen, records):
     errors = {r.id: r.error for r in out if r.error}
     assert "empty response" in errors["empty"]
     assert "'response': missing" in errors["noresp"]
-    assert "longer than the model's context of 4096" in errors["long"]
+    assert "longer than the limit of 4096 tokens" in errors["long"]
     assert "prompt[0]" in errors["msgs"]
     assert "'segments'" in errors["segs"]
     assert "must be a mapping" in errors["record 7"]

@@ -6,7 +6,14 @@ from setuptools import setup
 ext_modules = [
     Pybind11Extension(
         "rdpt_fast._core",
-        sources=["csrc/unicode.cpp", "csrc/segmenter.cpp", "csrc/assign.cpp", "csrc/bindings.cpp"],
+        sources=[
+            "csrc/unicode.cpp",
+            "csrc/piece.cpp",
+            "csrc/segmenter.cpp",
+            "csrc/batch.cpp",
+            "csrc/assign.cpp",
+            "csrc/bindings.cpp",
+        ],
         include_dirs=["csrc"],
         cxx_std=17,
         extra_compile_args=["-O3"],

@@ -93,9 +93,14 @@ def first_closer_v2(t: str, start: int) -> int:
     return -1 if m is None else m.start()
 
 
+def cached_line_limit(t: str, i: int, cache: CachedSearch) -> int:
+    """`line_limit(t, i)`, remembered (-1 never comes back: len(t) is an answer)."""
+    return cache.find("line break", i, lambda s: line_limit(t, s))
+
+
 def inline_dollar_end(t: str, i: int, version: int, cache: CachedSearch) -> int | None:
     """End of inline math opened by the `$` at `i` (not the first of `$$`), None when it opens none."""
-    limit = line_limit(t, i)
+    limit = cached_line_limit(t, i, cache)
     if version == 1:
         k = cache.find("$", i + 1, lambda s: unescaped_dollars(t, s, 1))
     elif i + 1 >= len(t) or t[i + 1].isspace():
@@ -121,7 +126,7 @@ def open_region(t: str, i: int, version: int, cache: CachedSearch) -> tuple[int 
         return (None if k == -1 else k + 2), 2, False
     if t.startswith("\\(", i):
         k = cache.find("\\)", i + 2, lambda s: t.find("\\)", s))
-        return (None if k == -1 or k > line_limit(t, i) else k + 2), 2, False
+        return (None if k == -1 or k > cached_line_limit(t, i, cache) else k + 2), 2, False
     return None
 
 

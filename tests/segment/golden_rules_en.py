@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (the cases are copied verbatim; some strings are longer than a line)
 """pySBD's 48 English "Golden Rules" (from the Pragmatic Segmenter), copied verbatim: text and the
 expected sentences, stripped of surrounding whitespace.
 

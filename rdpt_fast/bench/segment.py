@@ -56,6 +56,16 @@ def first_megabytes(texts: list[str], mb: float) -> list[str]:
     return texts
 
 
+def quality_texts(texts: list[str], evenly: int) -> list[str]:
+    """The fixed sample for the boundary counts: `evenly` traces spaced evenly through the corpora, plus
+    every other trace with three backticks in it (code fences are rare: without them the sample would
+    hold almost none)."""
+    step = max(1, len(texts) // max(1, evenly))
+    chosen = set(range(0, len(texts), step)[:evenly])
+    chosen |= {i for i, t in enumerate(texts) if "```" in t}
+    return [texts[i] for i in sorted(chosen)]
+
+
 def time_on_fresh_copies(fn: Callable[[list[str]], Any], texts: list[str], repeats: int) -> list[float]:
     """Seconds per call of `fn` on new copies of `texts` (CPython caches a str's UTF-8 form)."""
     fresh: list[list[str]] = []
@@ -76,7 +86,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--slowest-mb", type=float, default=0.5, help="sample for spaCy and pysbd")
     p.add_argument("--repeats", type=int, default=5)
     p.add_argument("--slow-repeats", type=int, default=3, help="repeats on the slow and slowest samples")
-    p.add_argument("--quality-traces", type=int, default=200, help="traces in the boundary-count sample")
+    p.add_argument(
+        "--quality-traces",
+        type=int,
+        default=200,
+        help="evenly spaced traces in the boundary-count sample (every trace with ``` is added)",
+    )
     p.add_argument("--note", default="", help="recorded with the results (e.g. the load on the machine)")
     p.add_argument("--out", default=str(RESULTS_DIR), help="results folder")
     return p.parse_args(argv)
@@ -93,14 +108,13 @@ def main(argv: list[str] | None = None) -> int:
         "slow": first_megabytes(sample, args.slow_mb),
         "slowest": first_megabytes(sample, args.slowest_mb),
     }
-    quality = QualitySample(
-        texts[:: max(1, len(texts) // max(1, args.quality_traces))][: args.quality_traces]
-    )
+    quality = QualitySample(quality_texts(texts, args.quality_traces))
     threads = os.cpu_count() or 1
     rows = []
     for entry in [*ours(threads), *peers()]:
         chosen = samples[entry.tier]
         repeats = args.repeats if entry.tier == "fast" else args.slow_repeats
+        entry.run(chosen[:8])  # warm-up, untimed: imports, lazy tables, caches
         stats = summarize(time_on_fresh_copies(entry.run, chosen, repeats))
         mb = megabytes(chosen)
         row = {"impl": entry.name, "tier": entry.tier, "texts": len(chosen), "mb": round(mb, 3), **stats}

@@ -3,12 +3,15 @@ is rendered from its JSON."""
 
 from __future__ import annotations
 
+import gzip
 import json
 from pathlib import Path
 
 import pytest
 
 from rdpt_fast.bench import segment as bench_segment
+from rdpt_fast.bench.common import CORPORA, load_corpus
+from rdpt_fast.bench.segment import quality_texts
 from rdpt_fast.bench.segment_peers import BlingfireC
 from rdpt_fast.bench.segment_quality import QualitySample, boundaries, count_inside
 from rdpt_fast.bench.tables import segment_table, update_readme
@@ -71,6 +74,12 @@ def test_boundaries_inside_regions_are_counted_by_hand() -> None:
     assert sample.count(lambda t: [0, 8, 16, 29, 34]) == {"boundaries": 4, "in_math": 1, "in_code": 1}
 
 
+def test_quality_sample_is_evenly_spaced_plus_every_fenced_trace() -> None:
+    texts = [f"t{i}" for i in range(10)]
+    texts[3] = texts[8] = "x\n```\ny\n```\n"
+    assert quality_texts(texts, 2) == [texts[0], texts[3], texts[5], texts[8]]
+
+
 def test_blingfire_c_call_gives_the_sentences_of_the_python_api() -> None:
     blingfire = pytest.importorskip("blingfire")
     call = BlingfireC(blingfire.blingfire)
@@ -82,10 +91,22 @@ def test_blingfire_c_call_gives_the_sentences_of_the_python_api() -> None:
     assert len(c_starts) >= 2 and len(ends) == len(begins)
 
 
+def small_corpora(data_dir: Path, out: Path) -> Path:
+    """The two corpora cut to three traces each (the first with a code fence among them), same names."""
+    for name in CORPORA:
+        records = load_corpus(data_dir / name)
+        fenced = [r for r in records if "```" in r["response"]][:1]
+        with gzip.open(out / name, "wt", encoding="utf-8") as f:
+            for r in [*fenced, *records[:2]]:
+                f.write(json.dumps({"id": r["id"], "response": r["response"]}) + "\n")
+    return out
+
+
 def test_benchmark_runs_on_a_small_sample(tmp_path: Path, data_dir: Path) -> None:
+    small = small_corpora(data_dir, tmp_path)
     rc = bench_segment.main(
-        ["--data", str(data_dir), "--max-mb", "0.2", "--slow-mb", "0.01", "--slowest-mb", "0.005",
-         "--repeats", "1", "--slow-repeats", "1", "--quality-traces", "3", "--out", str(tmp_path)]
+        ["--data", str(small), "--max-mb", "0", "--slow-mb", "0.01", "--slowest-mb", "0.005",
+         "--repeats", "1", "--slow-repeats", "1", "--quality-traces", "2", "--out", str(tmp_path)]
     )  # fmt: skip
     assert rc == 0
     (saved,) = tmp_path.glob("segment-cpu-*.json")
@@ -96,5 +117,5 @@ def test_benchmark_runs_on_a_small_sample(tmp_path: Path, data_dir: Path) -> Non
     ours = [r for r in results["rows"] if r["impl"].startswith("rdpt-fast") and "v2" in r["impl"]]
     assert all(r["in_math"] == 0 and r["in_code"] == 0 for r in ours)  # rule 2: none by construction
     assert results["command"].startswith("rdpt-fast bench segment")
-    assert results["quality"]["traces"] == 3
+    assert results["quality"]["code_fences"] > 0  # the fenced traces join the evenly spaced ones
     assert segment_table(results).count("\n| ") == len(names) + 1

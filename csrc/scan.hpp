@@ -32,7 +32,6 @@ class Text {
         steps_->add(1);
         return p_[i];
     }
-    Steps<kCount>* steps() const { return steps_; }
 
    private:
     const char32_t* p_;

@@ -96,6 +96,9 @@ def batches(records: Iterator[Record | RecordError], n: int) -> Iterator[list[Re
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.threads < 0 or args.min_chars < 0:
+        print("rdpt-fast segment: --threads and --min-chars must be >= 0", file=sys.stderr)
+        return 2
     opts = options(args)
     schema = SCHEMA.append(pa.field("texts", pa.list_(pa.string()))) if args.with_text else SCHEMA
     if not args.input:

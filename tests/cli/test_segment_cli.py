@@ -47,6 +47,13 @@ def test_rules_versions(rules: str, count: int, monkeypatch, capsys) -> None:
     assert json.loads(out)["num_segments"] == count
 
 
+@pytest.mark.parametrize("flag", [["--threads", "-1"], ["--min-chars", "-2"]])
+def test_negative_counts_are_refused(flag: list[str], monkeypatch, capsys) -> None:
+    rc, out, err = run_cli(["segment", *flag], "A. B", monkeypatch, capsys)
+    assert rc == 2 and not out
+    assert "--threads and --min-chars must be >= 0" in err
+
+
 def write_jsonl(path: Path, lines: list[str], compress: bool = False) -> None:
     data = "".join(line + "\n" for line in lines)
     if compress:

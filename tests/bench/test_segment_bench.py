@@ -19,7 +19,16 @@ from rdpt_fast.bench.tables import segment_table, update_readme
 
 def fake_results(date: str, mb_per_s: dict[str, float]) -> dict:
     rows = [
-        {"impl": k, "tier": "fast", "mb": 1.0, "mb_per_s": v, "boundaries": 10, "in_math": 2, "in_code": 1}
+        {
+            "impl": k,
+            "tier": "fast",
+            "mb": 1.0,
+            "mb_per_s": v,
+            "min_s": 0.5 / v,
+            "boundaries": 10,
+            "in_math": 2,
+            "in_code": 1,
+        }
         for k, v in mb_per_s.items()
     ]
     return {
@@ -41,7 +50,7 @@ def test_table_ratios_come_from_one_run() -> None:
         {"rdpt-fast C++ v2 (1 thread)": 300.0, "blingfire C call (ctypes, byte offsets)": 20.0},
     )
     table = segment_table(results)
-    assert "| rdpt-fast C++ v2 (1 thread) | fast | 300.00 | 15.0 | 10 | 2 | 1 |" in table
+    assert "| rdpt-fast C++ v2 (1 thread) | fast | 300.00 | 600.00 | 15.0 | 10 | 2 | 1 |" in table
     assert "Test CPU (2 cores), 2026-01-01" in table and "under load" in table and "load average 2.5" in table
     assert "200 traces (2.5 M characters) holding 5,000 math regions and 30 code fences" in table
 

@@ -5,10 +5,7 @@
 #include <pybind11/stl.h>
 
 #include <algorithm>
-#include <atomic>
-#include <exception>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "assign.hpp"
@@ -35,19 +32,15 @@ Utf8View utf8_of(py::handle obj, const std::string& what) {
     return {data, static_cast<std::size_t>(size)};
 }
 
+// Options as the Python layer validated them (rdpt_fast.segmentation): a versioned ruleset name and
+// marker strings.
 rdpt::SegmentOptions make_options(const std::string& rules, const py::list& markers, std::int64_t min_chars) {
     rdpt::SegmentOptions o;
-    if (rules == "reasoning")
-        o.rules = rdpt::RuleSet::kReasoning;
-    else if (rules == "simple")
-        o.rules = rdpt::RuleSet::kSimple;
-    else
-        throw py::value_error("rules must be 'reasoning' or 'simple', got '" + rules + "'");
+    o.rules = rdpt::rule_set_named(rules);
     std::vector<char32_t> buf;
     for (py::size_t k = 0; k < markers.size(); ++k) {
         const Utf8View v = utf8_of(markers[k], "markers[" + std::to_string(k) + "]");
         rdpt::decode_utf8(v.data, v.size, buf);
-        if (buf.empty()) throw py::value_error("markers[" + std::to_string(k) + "] is empty");
         o.markers.emplace_back(buf.begin(), buf.end());
     }
     o.min_chars = min_chars;
@@ -76,36 +69,32 @@ py::tuple segment(py::handle text, const std::string& rules, const py::list& mar
     return to_tuple(out);
 }
 
+py::int_ scan_steps(py::handle text, const std::string& rules, const py::list& markers, std::int64_t min_chars) {
+    const rdpt::SegmentOptions options = make_options(rules, markers, min_chars);
+    const Utf8View v = utf8_of(text, "text");
+    rdpt::Segmentation out;
+    std::size_t steps;
+    {
+        py::gil_scoped_release release;
+        steps = rdpt::Segmenter(options).segment_utf8_counted(v.data, v.size, out);
+    }
+    return py::int_(steps);
+}
+
 py::list segment_batch(const py::sequence& texts, const std::string& rules, const py::list& markers,
                        std::int64_t min_chars, int num_threads) {
     const rdpt::SegmentOptions options = make_options(rules, markers, min_chars);
     const std::size_t m = texts.size();
-    std::vector<Utf8View> views;
+    std::vector<rdpt::Utf8Text> views;
     views.reserve(m);
-    for (std::size_t k = 0; k < m; ++k) views.push_back(utf8_of(texts[k], "texts[" + std::to_string(k) + "]"));
-    std::vector<rdpt::Segmentation> results(m);
-    std::size_t threads = num_threads > 0 ? static_cast<std::size_t>(num_threads)
-                                          : std::max(1u, std::thread::hardware_concurrency());
-    threads = std::max<std::size_t>(1, std::min(threads, m));
+    for (std::size_t k = 0; k < m; ++k) {
+        const Utf8View v = utf8_of(texts[k], "texts[" + std::to_string(k) + "]");
+        views.push_back({v.data, v.size});
+    }
+    std::vector<rdpt::Segmentation> results;
     {
         py::gil_scoped_release release;
-        std::atomic<std::size_t> next{0};
-        std::exception_ptr error;
-        std::atomic<bool> failed{false};
-        auto work = [&] {
-            try {
-                rdpt::Segmenter segmenter(options);
-                for (std::size_t k = next++; k < m && !failed; k = next++)
-                    segmenter.segment_utf8(views[k].data, views[k].size, results[k]);
-            } catch (...) {
-                if (!failed.exchange(true)) error = std::current_exception();
-            }
-        };
-        std::vector<std::thread> pool;
-        for (std::size_t k = 1; k < threads; ++k) pool.emplace_back(work);
-        work();
-        for (std::thread& th : pool) th.join();
-        if (error) std::rethrow_exception(error);
+        rdpt::segment_batch(options, views, results, static_cast<std::size_t>(std::max(0, num_threads)));
     }
     py::list out(m);
     for (std::size_t k = 0; k < m; ++k) out[k] = to_tuple(results[k]);
@@ -119,13 +108,11 @@ IntArray assign_tokens(const IntArray& offsets, const IntArray& starts, const In
         throw py::value_error("token_offsets must have shape [num_tokens, 2]");
     if (starts.ndim() != 1 || ends.ndim() != 1 || starts.shape(0) != ends.shape(0))
         throw py::value_error("segment starts and ends must be 1-D arrays of one length");
+    // Sorted, disjoint segments are checked in Python (rdpt_fast.segmentation.assign_tokens); the core
+    // reads within bounds whatever they are.
     const std::size_t num_segments = static_cast<std::size_t>(starts.shape(0));
     const std::int64_t* s = starts.data();
     const std::int64_t* e = ends.data();
-    for (std::size_t k = 0; k < num_segments; ++k)
-        if (s[k] > e[k] || (k > 0 && s[k] < e[k - 1]))
-            throw py::value_error("segments must be sorted and disjoint; segment " + std::to_string(k) +
-                                  " is [" + std::to_string(s[k]) + ", " + std::to_string(e[k]) + ")");
     const Utf8View v = utf8_of(text, "text");
     const std::size_t num_tokens = static_cast<std::size_t>(offsets.shape(0));
     IntArray out(static_cast<py::ssize_t>(num_tokens));
@@ -140,10 +127,12 @@ IntArray assign_tokens(const IntArray& offsets, const IntArray& starts, const In
     return out;
 }
 
-// Bit 0: whitespace, bit 1: letter, bit 2: lowercase letter. For testing the Unicode tables.
+// Bit 0: whitespace, bit 1: letter, bit 2: lowercase letter, bit 3: uppercase letter. For testing
+// the Unicode tables.
 int char_class(std::uint32_t cp) {
     const auto c = static_cast<char32_t>(cp);
-    return (rdpt::is_space(c) ? 1 : 0) | (rdpt::is_letter(c) ? 2 : 0) | (rdpt::is_lowercase(c) ? 4 : 0);
+    return (rdpt::is_space(c) ? 1 : 0) | (rdpt::is_letter(c) ? 2 : 0) | (rdpt::is_lowercase(c) ? 4 : 0) |
+           (rdpt::is_uppercase(c) ? 8 : 0);
 }
 
 }  // namespace
@@ -154,6 +143,8 @@ PYBIND11_MODULE(_core, m) {
           "Segment one text -> (starts int64, ends int64, kinds uint8), code-point offsets.");
     m.def("segment_batch", &segment_batch, py::arg("texts"), py::arg("rules"), py::arg("markers"),
           py::arg("min_chars"), py::arg("num_threads"), "Segment many texts on a thread pool.");
+    m.def("scan_steps", &scan_steps, py::arg("text"), py::arg("rules"), py::arg("markers"), py::arg("min_chars"),
+          "Work of segmenting one text: code points and bitmap words read after decoding (for tests).");
     m.def("assign_tokens", &assign_tokens, py::arg("token_offsets"), py::arg("starts"), py::arg("ends"),
           py::arg("text"), "Segment index of each token (-1: none).");
     m.def("char_class", &char_class, py::arg("codepoint"));

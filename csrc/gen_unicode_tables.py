@@ -1,5 +1,5 @@
-"""Generate csrc/unicode_tables.inc: code point ranges of letters (str.isalpha) and lowercase
-letters (general category Ll), the two Unicode classes the segmenter needs beyond ASCII.
+"""Generate csrc/unicode_tables.inc: code point ranges of letters (str.isalpha), lowercase letters
+(general category Ll) and uppercase letters (Lu), the Unicode classes the segmenter needs beyond ASCII.
 
 Run with the Python whose `unicodedata` the reference segmenter uses:
     python csrc/gen_unicode_tables.py > csrc/unicode_tables.inc
@@ -37,3 +37,4 @@ print(
 )
 emit("kLetterRanges", ranges(str.isalpha))
 emit("kLowercaseRanges", ranges(lambda c: unicodedata.category(c) == "Ll"))
+emit("kUppercaseRanges", ranges(lambda c: unicodedata.category(c) == "Lu"))

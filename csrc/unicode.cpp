@@ -34,6 +34,7 @@ bool in_ranges(const CodePointRange (&ranges)[N], char32_t c) {
 
 bool is_letter_nonascii(char32_t c) { return in_ranges(kLetterRanges, c); }
 bool is_lowercase_nonascii(char32_t c) { return in_ranges(kLowercaseRanges, c); }
+bool is_uppercase_nonascii(char32_t c) { return in_ranges(kUppercaseRanges, c); }
 
 namespace {
 

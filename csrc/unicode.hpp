@@ -18,6 +18,7 @@ inline bool is_line_break(char32_t c) { return c == '\n' || c == '\r'; }
 
 bool is_letter_nonascii(char32_t c);
 bool is_lowercase_nonascii(char32_t c);
+bool is_uppercase_nonascii(char32_t c);
 
 // Same set as Python's str.isalpha() on one character.
 inline bool is_letter(char32_t c) {
@@ -29,6 +30,12 @@ inline bool is_letter(char32_t c) {
 inline bool is_lowercase(char32_t c) {
     if (c < 0x80) return c >= 'a' && c <= 'z';
     return is_lowercase_nonascii(c);
+}
+
+// Unicode general category Lu.
+inline bool is_uppercase(char32_t c) {
+    if (c < 0x80) return c >= 'A' && c <= 'Z';
+    return is_uppercase_nonascii(c);
 }
 
 // Decodes UTF-8 into code points (appended to `out`, which is cleared first). Throws

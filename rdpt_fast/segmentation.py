@@ -1,8 +1,9 @@
-"""Public segmentation API: `segment`, `segment_batch`, `assign_tokens`.
+"""Public segmentation API: `segment`, `segment_batch`, `assign_tokens`, `resolve_rules`.
 
 Two implementations of ../shared/SEGMENTATION.md sit behind `backend=`: "cpp" (the C++ core,
 default) and "reference" (plain Python, `rdpt_fast.reference`). A custom boundary pattern
-(`rules=re.compile(...)`) always runs in Python.
+(`rules=re.compile(...)`) always runs in Python. Rulesets: "reasoning" (the latest version, now
+"reasoning-v2"), "reasoning-v1" (to reproduce earlier runs), "reasoning-v2", "simple".
 """
 
 from __future__ import annotations
@@ -18,17 +19,34 @@ from rdpt_fast.reference.assign import assign_tokens_reference
 from rdpt_fast.reference.segmenter import DEFAULT_MARKERS, segment_spans
 from rdpt_fast.segments import Segments
 
-Rules = Literal["reasoning", "simple"] | re.Pattern[str]
+Rules = Literal["reasoning", "reasoning-v1", "reasoning-v2", "simple"] | re.Pattern[str]
 Backend = Literal["cpp", "reference"]
 
-__all__ = ["DEFAULT_MARKERS", "assign_tokens", "segment", "segment_batch"]
+#: Every ruleset name `segment` accepts, with the versioned name it stands for.
+RULESETS: dict[str, str] = {
+    "reasoning": "reasoning-v2",
+    "reasoning-v1": "reasoning-v1",
+    "reasoning-v2": "reasoning-v2",
+    "simple": "simple",
+}
+
+__all__ = ["DEFAULT_MARKERS", "RULESETS", "assign_tokens", "resolve_rules", "segment", "segment_batch"]
+
+
+def resolve_rules(rules: str) -> str:
+    """The versioned name of a ruleset ("reasoning" -> "reasoning-v2"), to record with a run.
+    Raises ValueError for an unknown name."""
+    if not isinstance(rules, str) or rules not in RULESETS:
+        names = ", ".join(repr(r) for r in RULESETS)
+        raise ValueError(f"rules must be one of {names} or a compiled re.Pattern, got {rules!r}")
+    return RULESETS[rules]
 
 
 def _check_options(
     rules: Rules, markers: Sequence[str] | None, min_chars: int, backend: str
-) -> tuple[str, ...]:
-    if not isinstance(rules, re.Pattern) and rules not in ("reasoning", "simple"):
-        raise ValueError(f"rules must be 'reasoning', 'simple' or a compiled re.Pattern, got {rules!r}")
+) -> tuple[str | re.Pattern[str], tuple[str, ...]]:
+    """The resolved ruleset and the markers; ValueError naming the first bad option."""
+    resolved = rules if isinstance(rules, re.Pattern) else resolve_rules(rules)
     if backend not in ("cpp", "reference"):
         raise ValueError(f"backend must be 'cpp' or 'reference', got {backend!r}")
     if not isinstance(min_chars, int) or min_chars < 0:
@@ -37,7 +55,7 @@ def _check_options(
     for i, m in enumerate(markers):
         if not isinstance(m, str) or not m or m.isspace():
             raise ValueError(f"markers[{i}] must be a str with a non-whitespace character, got {m!r}")
-    return markers
+    return resolved, markers
 
 
 def _check_text(text: object, what: str) -> None:
@@ -53,7 +71,7 @@ def _check_text(text: object, what: str) -> None:
         ) from None
 
 
-def _reference(text: str, rules: Rules, markers: tuple[str, ...], min_chars: int) -> Segments:
+def _reference(text: str, rules: str | re.Pattern[str], markers: tuple[str, ...], min_chars: int) -> Segments:
     spans = segment_spans(text, rules=rules, markers=markers, min_chars=min_chars)
     return Segments.from_lists([s for s, _, _ in spans], [e for _, e, _ in spans], [k for _, _, k in spans])
 
@@ -68,18 +86,19 @@ def segment(
 ) -> Segments:
     """Split `text` into sentences: a partition into spans `[start, end)` in code points.
 
-    `rules`: "reasoning" (default), "simple", or a compiled regex whose matches end a segment.
+    `rules`: "reasoning" (default: the latest version, "reasoning-v2"), "reasoning-v1", "reasoning-v2",
+    "simple", or a compiled regex whose matches end a segment.
     `markers`: marker strings that are segments of their own (default `DEFAULT_MARKERS`; `()` for none).
     `min_chars`: merge text segments with fewer non-whitespace characters (0: off).
     `backend`: "cpp" or "reference" (pure Python). Raises TypeError for non-str, ValueError for text
     with unpaired surrogates.
     """
-    markers = _check_options(rules, markers, min_chars, backend)
-    if backend == "reference" or isinstance(rules, re.Pattern):
+    resolved, markers = _check_options(rules, markers, min_chars, backend)
+    if backend == "reference" or isinstance(resolved, re.Pattern):
         _check_text(text, "text")
-        return _reference(text, rules, markers, min_chars)
+        return _reference(text, resolved, markers, min_chars)
     try:
-        starts, ends, kinds = _core.segment(text, rules, list(markers), min_chars)
+        starts, ends, kinds = _core.segment(text, resolved, list(markers), min_chars)
     except ValueError:
         _check_text(text, "text")  # names the position
         raise
@@ -97,17 +116,19 @@ def segment_batch(
 ) -> list[Segments]:
     """`segment` for many texts; the C++ backend spreads them over `num_threads` threads (0: all
     cores) with the GIL released. Errors name the index of the offending text."""
-    markers = _check_options(rules, markers, min_chars, backend)
-    if backend == "reference" or isinstance(rules, re.Pattern):
+    resolved, markers = _check_options(rules, markers, min_chars, backend)
+    if not isinstance(num_threads, int) or num_threads < 0:
+        raise ValueError(f"num_threads must be a non-negative int, got {num_threads!r}")
+    if backend == "reference" or isinstance(resolved, re.Pattern):
         out = []
         for i, t in enumerate(texts):
             _check_text(t, f"texts[{i}]")
-            out.append(_reference(t, rules, markers, min_chars))
+            out.append(_reference(t, resolved, markers, min_chars))
         return out
     if not isinstance(texts, (list, tuple)):
         texts = list(texts)
     try:
-        results = _core.segment_batch(texts, rules, list(markers), min_chars, num_threads)
+        results = _core.segment_batch(texts, resolved, list(markers), min_chars, num_threads)
     except ValueError:
         for i, t in enumerate(texts):
             _check_text(t, f"texts[{i}]")

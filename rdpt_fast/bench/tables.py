@@ -8,24 +8,33 @@ from typing import Any
 
 
 def segment_table(results: dict[str, Any]) -> str:
-    """The segmentation results as a Markdown table, with ratios measured in the same run."""
+    """The segmentation results as a Markdown table: throughput (median and best run; the best is the
+    better estimate on a loaded machine), ratios of medians measured in the same run, and the
+    boundaries each segmenter puts inside math and inside code fences of the quality sample."""
     rows = results["rows"]
-    by_name = {r["impl"]: r for r in rows}
-    ref = next((r for r in rows if "reference" in r["impl"]), None)
-    bling = next((r for r in rows if r["impl"].startswith("blingfire")), None)
-    m = results["machine"]
+    bling = next((r for r in rows if r["impl"].startswith("blingfire C")), None)
+    m, corpus, q = results["machine"], results["corpus"], results["quality"]
+    load = results["load_average_1m"]
+    note = f" {results['note']}." if results.get("note") else ""
     lines = [
-        f"Segmentation, {m['cpu']} ({m['cores']} cores), {results['date'][:10]}, "
-        f"`{results['command']}`; median of runs on a {results['corpus']['sample_mb']:.1f} MB sample of "
-        "the real traces (pysbd on a smaller one).",
+        f"Segmentation, {m['cpu']} ({m['cores']} cores), {results['date'][:10]}, `{results['command']}`; "
+        f"1-minute load average {load['before']:.1f} before, {load['after']:.1f} after.{note} "
+        f"Median of runs on samples of the real traces: {corpus['fast_mb']:.1f} MB (fast), "
+        f"{corpus['slow_mb']:.1f} MB (slow), {corpus['slowest_mb']:.2f} MB (slowest). "
+        f"Boundary counts on {q['traces']} traces "
+        f"({q['chars'] / 1e6:.1f} M characters) holding {q['math_regions']:,} math regions and "
+        f"{q['code_fences']} code fences (rule 2 of SEGMENTATION.md, version 2).",
         "",
-        "| implementation | MB/s | x reference | x blingfire | sample MB |",
-        "|---|---:|---:|---:|---:|",
+        "| implementation | sample | MB/s (median) | MB/s (best run) | x blingfire C call | boundaries "
+        "| inside math | inside code |",
+        "|---|---|---:|---:|---:|---:|---:|---:|",
     ]
-    for name, r in by_name.items():
-        vs_ref = f"{r['mb_per_s'] / ref['mb_per_s']:.1f}" if ref else "-"
+    for r in rows:
         vs_bling = f"{r['mb_per_s'] / bling['mb_per_s']:.1f}" if bling else "-"
-        lines.append(f"| {name} | {r['mb_per_s']:.2f} | {vs_ref} | {vs_bling} | {r['mb']:.2f} |")
+        lines.append(
+            f"| {r['impl']} | {r['tier']} | {r['mb_per_s']:.2f} | {r['mb'] / r['min_s']:.2f} | {vs_bling} "
+            f"| {r['boundaries']:,} | {r['in_math']:,} | {r['in_code']:,} |"
+        )
     return "\n".join(lines)
 
 

@@ -14,7 +14,7 @@ import pyarrow as pa
 
 from rdpt_fast.engine.inputs import printable_id
 from rdpt_fast.records import Record, RecordError, iter_records, record_id
-from rdpt_fast.segmentation import DEFAULT_MARKERS, segment, segment_batch
+from rdpt_fast.segmentation import DEFAULT_MARKERS, RULESETS, segment, segment_batch
 from rdpt_fast.segments import Segments
 from rdpt_fast.writers import open_rows
 
@@ -51,7 +51,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--rejects", metavar="PATH", help="write rejected records (location, id, error) as JSON lines"
     )
-    p.add_argument("--rules", choices=["reasoning", "simple"], default="reasoning")
+    p.add_argument(
+        "--rules",
+        choices=list(RULESETS),
+        default="reasoning",
+        help="ruleset (default: reasoning = reasoning-v2, the latest; reasoning-v1 reproduces earlier runs)",
+    )
     p.add_argument("--pattern", metavar="REGEX", help="custom boundary pattern: each match ends a segment")
     p.add_argument(
         "--markers", nargs="*", metavar="M", help=f"marker strings (default: {' '.join(DEFAULT_MARKERS)})"
@@ -92,6 +97,9 @@ def batches(records: Iterator[Record | RecordError], n: int) -> Iterator[list[Re
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.threads < 0 or args.min_chars < 0:
+        print("rdpt-fast segment: --threads and --min-chars must be >= 0", file=sys.stderr)
+        return 2
     opts = options(args)
     schema = SCHEMA.append(pa.field("texts", pa.list_(pa.string()))) if args.with_text else SCHEMA
     if not args.input:

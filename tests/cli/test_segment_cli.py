@@ -40,6 +40,20 @@ def test_stdin_show(monkeypatch, capsys) -> None:
     assert out.splitlines() == ['   0 text   [0, 3) "A. "', '   1 text   [3, 4) "B"']
 
 
+@pytest.mark.parametrize(("rules", "count"), [("reasoning", 2), ("reasoning-v2", 2), ("reasoning-v1", 1)])
+def test_rules_versions(rules: str, count: int, monkeypatch, capsys) -> None:
+    rc, out, _ = run_cli(["segment", "--rules", rules], "It costs $1.50. Then $2 more.", monkeypatch, capsys)
+    assert rc == 0
+    assert json.loads(out)["num_segments"] == count
+
+
+@pytest.mark.parametrize("flag", [["--threads", "-1"], ["--min-chars", "-2"]])
+def test_negative_counts_are_refused(flag: list[str], monkeypatch, capsys) -> None:
+    rc, out, err = run_cli(["segment", *flag], "A. B", monkeypatch, capsys)
+    assert rc == 2 and not out
+    assert "--threads and --min-chars must be >= 0" in err
+
+
 def write_jsonl(path: Path, lines: list[str], compress: bool = False) -> None:
     data = "".join(line + "\n" for line in lines)
     if compress:

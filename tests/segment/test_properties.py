@@ -19,6 +19,10 @@ PIECES = [
     "e.g.", "i.e.", "etc.", "Dr.", "U.S.", "a.m.", "Fig.", "vs.",
     "1.", "12.", "b.", "iv.", "XII.", "xiii.",
     "word", "Word", "x", "éclair", "Ärger", "ß", "ǅ", "我们", "数学", "😀", "𝔸", "3.14", "x = 1", "-", ",",
+    # version 2: money and math, markdown, spaced and bracketed ellipses, delimited words
+    "$ ", " $", "$1", "$x", "x$", "\\$", "**", "__", "*", "_", "`", ". . .", " . ", "[...]", "(…)", "[", "(",
+    "etc.", "Etc.", "ETC.", "No.", "nos.", "p.", "P.", "Mt.", "ft.", "1st.", "CA.", "Ph.D.", "example.com.",
+    "- ", "# ", "### ", "> ", "+ ", "**3.", "」", "》", "（", "「", "“", "‘", "«", "5", "A", "Then", "É",
 ]  # fmt: skip
 
 texts = st.lists(st.sampled_from(PIECES), max_size=40).map("".join)
@@ -40,6 +44,14 @@ def test_reasoning_cpp_matches_reference(text: str) -> None:
 
 @settings(max_examples=500, deadline=None)
 @given(text=any_texts)
+def test_reasoning_v1_cpp_matches_reference(text: str) -> None:
+    cpp = segment(text, rules="reasoning-v1")
+    check_partition(text, cpp)
+    assert cpp == segment(text, rules="reasoning-v1", backend="reference")
+
+
+@settings(max_examples=500, deadline=None)
+@given(text=any_texts)
 def test_simple_cpp_matches_reference(text: str) -> None:
     cpp = segment(text, rules="simple")
     check_partition(text, cpp)
@@ -51,7 +63,7 @@ def test_simple_cpp_matches_reference(text: str) -> None:
     text=any_texts,
     markers=marker_sets,
     min_chars=st.integers(0, 12),
-    rules=st.sampled_from(["reasoning", "simple"]),
+    rules=st.sampled_from(["reasoning", "reasoning-v1", "simple"]),
 )
 def test_options_cpp_matches_reference(text: str, markers, min_chars: int, rules: str) -> None:
     cpp = segment(text, rules=rules, markers=markers, min_chars=min_chars)

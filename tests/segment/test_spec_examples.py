@@ -1,4 +1,5 @@
-"""Every example of SEGMENTATION.md, under both backends (`|` marks a boundary)."""
+"""Every example of SEGMENTATION.md (version 2 of the "reasoning" ruleset), under both backends
+(`|` marks a boundary)."""
 
 import pytest
 
@@ -18,14 +19,23 @@ SPEC_EXAMPLES = [
     "Wait... |Let me check.",
     "Hmm... so maybe not.",
     "done.|</think>\n\n|The answer is 42.",
+    "It costs $1.50. |Then we pay $2 more.",
+    "**Case 1: no blue vertices.** |There is one way.",
+    "**3. Title**\n|Next.",
+    "See p. 55 and Mt. Fuji, etc. |They agree.",
+    "Write to jane.doe@example.com. |I will reply.",
+    "He paused. . . |Then he left.",
+    "Add the 1st. |Then the 2nd.",
+    "The sides are AB and CA. |Two circles meet.",
 ]
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("rules", ["reasoning", "reasoning-v2"])
 @pytest.mark.parametrize("expected", SPEC_EXAMPLES)
-def test_spec_example(expected: str, backend: str) -> None:
+def test_spec_example(expected: str, rules: str, backend: str) -> None:
     text = expected.replace("|", "")
-    segs = segment(text, backend=backend)
+    segs = segment(text, rules=rules, backend=backend)
     check_partition(text, segs)
     assert bars(text, segs) == expected
 

@@ -115,3 +115,20 @@ def test_the_cycle_finder_finds_a_cycle(tmp_path):
     assert "rdpt_fast.rdpt.join" in imports(
         "rdpt_fast.engine.join_pass", mods["rdpt_fast.engine.join_pass"], known
     )
+
+
+def test_the_core_stub_names_what_the_compiled_module_has():
+    import inspect
+
+    from rdpt_fast import _core
+
+    stub = ast.parse((ROOT / "rdpt_fast" / "_core.pyi").read_text(encoding="utf-8"))
+    stubbed = {n.name for n in stub.body if isinstance(n, ast.FunctionDef)}
+    compiled = {name for name, f in vars(_core).items() if callable(f) and not name.startswith("_")}
+    assert stubbed == compiled
+    for node in stub.body:
+        if isinstance(node, ast.FunctionDef):
+            doc = getattr(_core, node.name).__doc__ or ""
+            params = [a.arg for a in node.args.args]
+            assert all(f"{p}:" in doc for p in params) or not params, (node.name, doc)
+    assert inspect.ismodule(_core)

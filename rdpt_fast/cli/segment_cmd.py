@@ -64,7 +64,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--min-chars", type=int, default=0, help="merge text segments shorter than this (non-space chars)"
     )
-    p.add_argument("--backend", choices=["cpp", "reference"], default="cpp")
+    p.add_argument(
+        "--backend",
+        choices=["cpp", "reference"],
+        default="cpp",
+        help="cpp: the C++ core; reference: the pure-Python implementation (default: cpp)",
+    )
     p.add_argument("--threads", type=int, default=0, help="threads across texts (0: all cores)")
     p.add_argument("--with-text", action="store_true", help="include each segment's text in the output")
     p.add_argument("--show", action="store_true", help="print the sentences, one per line, instead of spans")

@@ -11,6 +11,7 @@ second writer out.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -28,6 +29,7 @@ from rdpt_fast.engine.role_pass import scores_stage
 from rdpt_fast.engine.schemes import Scheme
 from rdpt_fast.engine.segments_pass import ChunkStream, segment_pass
 from rdpt_fast.engine.sources import ModelSource
+from rdpt_fast.segmentation import resolve_rules
 from rdpt_fast.writers import open_rows
 
 #: Settings that change the scores: a folder written with other values is not resumed.
@@ -41,11 +43,20 @@ SCORING_KEYS = (
     "template",
     "max_length",
     "segment_options",
+    "segmentation",
     "chunk_records",
     "mode",
 )
 #: Settings that change what the join writes besides the labels: other values redo the join.
 JOIN_KEYS = ("text",)
+
+
+def segmentation_version(options: Mapping[str, Any]) -> str:
+    """The versioned ruleset the run segments with ("reasoning-v2"), or the custom pattern."""
+    rules = options.get("rules", "reasoning")
+    if isinstance(rules, re.Pattern):
+        return f"pattern {rules.pattern!r}"
+    return resolve_rules(rules)
 
 
 class Run:
@@ -98,6 +109,7 @@ class Run:
             "template": s.template,
             "max_length": s.max_length,
             "segment_options": {k: str(v) for k, v in s.segment_options.items()},
+            "segmentation": segmentation_version(s.segment_options),
             "chunk_records": c.chunk_records,
             "mode": s.mode,
             **(labels if self.scheme.labelled else {}),

@@ -153,3 +153,15 @@ def test_template_argument(tmp_path):
     assert template_arg(str(f)).startswith("{% for")
     with pytest.raises(FileNotFoundError):
         template_arg(str(tmp_path / "missing.jinja"))
+
+
+def test_the_segmentation_version_is_recorded_and_binds_the_folder(qwen_dir, recs, tmp_path):
+    inp = write_jsonl(tmp_path / "in.jsonl", recs[:1])
+    out = tmp_path / "out"
+    rdpt_fast.score(qwen_dir, inp, out, template=None, quiet=True, segment_options={"rules": "reasoning-v1"})
+    assert json.loads((out / "run.json").read_text())["settings"]["segmentation"] == "reasoning-v1"
+    with pytest.raises(ValueError, match="other settings"):  # v2 sentences would mix with v1 ones
+        rdpt_fast.score(qwen_dir, inp, out, template=None, quiet=True)
+    fresh = tmp_path / "fresh"
+    rdpt_fast.score(qwen_dir, inp, fresh, template=None, quiet=True)
+    assert json.loads((fresh / "run.json").read_text())["settings"]["segmentation"] == "reasoning-v2"

@@ -168,7 +168,8 @@ def test_cli_select_then_report(models, candidates, tmp_path):
     args = ["select", "--teacher", str(models["teacher"]), "--student", str(models["student"])]
     args += ["--input", str(inp), "--output", str(out), "--teacher-logprobs", "teacher_lp"]
     args += ["--template", "none", "--beta", "0.5", "--quiet"]
-    assert main(args) == 0
+    assert main(args) == 1  # the candidate without a question_id is rejected: exit 1
+    assert '"id": "no-question", "field": "question_id"' in (out / "rejects.jsonl").read_text()
     assert (out / "selected.jsonl").exists()
     assert main(["report", str(out)]) == 0
     assert (out / "report" / "report.html").exists()

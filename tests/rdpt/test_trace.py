@@ -198,12 +198,15 @@ def test_cli_trace_classify_report(traced, models, tmp_path, capsys):
     args = ["trace", "--teacher", str(models["teacher"]), "--student", str(models["student"])]
     args += ["--distilled", str(models["distilled"]), "--input", str(src / "in.jsonl"), "-o", str(out)]
     args += ["--template", "none", "--alpha", str(ALPHA), "--beta", "auto", "--quiet"]
-    assert main(args) == 0
+    assert main(args) == 1  # the corpus has 4 bad lines: exit 1, with the reasons counted
+    assert "4 rejected by stage and field (input: 1, input id: 1, input response: 1, input correct: 1)" in (
+        capsys.readouterr().err
+    )
     info = json.loads((out / "run.json").read_text())
     assert info["beta_mode"] == "auto"
     assert info["adaptive"]["beta"] == info["beta"]
-    assert "7 records" in capsys.readouterr().err
     assert main(["classify", str(out), "--beta", "0.001"]) == 0
+    assert "rdpt-fast classify: 7 records" in capsys.readouterr().err
     assert json.loads((out / "run.json").read_text())["beta"] == 0.001
     assert main(["report", str(out)]) == 0
     html = (out / "report" / "report.html").read_text()

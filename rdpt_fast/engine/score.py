@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from os import PathLike
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rdpt_fast.engine.config import RunConfig
 from rdpt_fast.engine.result import RunResult
@@ -13,11 +13,14 @@ from rdpt_fast.engine.run import Run
 from rdpt_fast.engine.schemes import SCORE
 from rdpt_fast.engine.sources import ModelSource
 
+if TYPE_CHECKING:
+    from rdpt_fast.scoring.scorer import Scorer
+
 
 def score(
-    model: str | PathLike | Any,
-    inputs: str | PathLike | Sequence[str | PathLike],
-    output: str | PathLike,
+    model: str | PathLike[str] | Scorer,
+    inputs: str | PathLike[str] | Sequence[str | PathLike[str]],
+    output: str | PathLike[str],
     *,
     name: str | None = None,
     config: RunConfig | None = None,

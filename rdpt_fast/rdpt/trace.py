@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from os import PathLike
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from rdpt_fast.engine.config import RunConfig
 from rdpt_fast.engine.result import RunResult
@@ -13,8 +13,11 @@ from rdpt_fast.engine.run import Run
 from rdpt_fast.engine.schemes import TRACE
 from rdpt_fast.engine.sources import ModelSource
 
-Model = str | PathLike | Any  # a model directory or hub id, or a ready `Scorer`
-Inputs = str | PathLike | Sequence[str | PathLike]
+if TYPE_CHECKING:
+    from rdpt_fast.scoring.scorer import Scorer
+
+Model: TypeAlias = "str | PathLike[str] | Scorer"  # a model directory or hub id, or a ready Scorer
+Inputs: TypeAlias = "str | PathLike[str] | Sequence[str | PathLike[str]]"  # files or globs
 
 
 def teacher_source(teacher: Model, teacher_logprobs: str | None, token_ids_field: str) -> ModelSource:

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     )
     from rdpt_fast.rdpt.report import report
     from rdpt_fast.scoring import ScoredRecord, Scorer, ScoreStats
+    from rdpt_fast.scoring.model_logprobs import LogProbs, model_token_logprobs
 
 __version__ = "0.1.0"
 
@@ -39,6 +40,8 @@ _LAZY_EXPORTS = {
     "ScoreStats": "rdpt_fast.scoring",
     "ScoredRecord": "rdpt_fast.scoring",
     "Scorer": "rdpt_fast.scoring",
+    "LogProbs": "rdpt_fast.scoring.model_logprobs",
+    "model_token_logprobs": "rdpt_fast.scoring.model_logprobs",
     **dict.fromkeys(
         (
             "AdaptiveBeta",
@@ -61,6 +64,7 @@ __all__ = [
     "DEFAULT_MARKERS",
     "KIND_NAMES",
     "AdaptiveBeta",
+    "LogProbs",
     "ModelSource",
     "RunResult",
     "ScoreStats",
@@ -76,6 +80,7 @@ __all__ = [
     "classify",
     "classify_folder",
     "classify_selection",
+    "model_token_logprobs",
     "report",
     "segment",
     "segment_batch",

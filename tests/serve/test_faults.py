@@ -65,14 +65,14 @@ def test_server_still_serves_after_errors(server):
 
 
 def test_concurrent_clients_get_the_numbers_of_one_client(server):
-    """16 requests from 8 threads (prompts sharing a prefix, batched together by the server) equal the
+    """8 requests from 4 threads (prompts sharing a prefix, batched together by the server) equal the
     same requests sent one at a time."""
     stem = "Okay, so I need to find the number of minutes the walk takes, including the coffee shop. "
     bodies = [
         {**GOOD, "prompt": [stem + f"Case {i}: " + "so " * (i % 5), stem + f"Other {i}."]} for i in range(16)
     ]
     alone = [post(server.url, b).json() for b in bodies]
-    with ThreadPoolExecutor(8) as pool:
+    with ThreadPoolExecutor(4) as pool:
         together = list(pool.map(lambda b: post(server.url, b).json(), bodies))
     for a, t in zip(alone, together):
         for ca, ct in zip(a["choices"], t["choices"]):

@@ -69,7 +69,7 @@ def test_concurrent_clients_get_the_numbers_of_one_client(server):
     same requests sent one at a time."""
     stem = "Okay, so I need to find the number of minutes the walk takes, including the coffee shop. "
     bodies = [
-        {**GOOD, "prompt": [stem + f"Case {i}: " + "so " * (i % 5), stem + f"Other {i}."]} for i in range(16)
+        {**GOOD, "prompt": [stem + f"Case {i}: " + "so " * (i % 5), stem + f"Other {i}."]} for i in range(8)
     ]
     alone = [post(server.url, b).json() for b in bodies]
     with ThreadPoolExecutor(4) as pool:

@@ -32,7 +32,8 @@ class ServerProcess:
 
 def start_server(model: str | Path, log: Path, *args: str, timeout: float = 300.0) -> ServerProcess:
     """Start `rdpt-fast serve --model MODEL --port 0 ARGS...` with its output in `log`; wait until it
-    listens. Raises RuntimeError (with the log's tail) when it exits or does not start in `timeout` s."""
+    listens (uvicorn logs that at the default log level: ARGS must not lower it).
+    Raises RuntimeError (with the log's tail) when it exits or does not start in `timeout` s."""
     command = [
         sys.executable,
         "-m",

@@ -29,7 +29,7 @@ TASK = "rdpt_mc_bench"
 #: name -> Qwen2 config keywords of a random-weight model.
 MODELS: dict[str, dict[str, Any]] = {
     "tiny": dict(hidden_size=64, num_layers=2, num_heads=4, num_kv_heads=2),
-    "base": dict(hidden_size=768, num_layers=12, num_heads=12, num_kv_heads=4),
+    "small": dict(hidden_size=384, num_layers=6, num_heads=6, num_kv_heads=2),
 }
 BACKENDS = ("hf", "rdpt-fast", "local-completions")
 

@@ -22,6 +22,7 @@ from rdpt_fast.head.topk import topk_logprobs
 from rdpt_fast.head.validation import IGNORE_INDEX
 from rdpt_fast.scoring.batching import PackedBatch
 from rdpt_fast.scoring.capabilities import Capabilities, architecture_name, static_capabilities
+from rdpt_fast.scoring.costs import SharingCosts
 from rdpt_fast.scoring.loading import load_model, resolve_device, resolve_dtype
 from rdpt_fast.scoring.model_head import base_model, head_params
 from rdpt_fast.scoring.prefix_groups import member_chunks, plan_groups, row_batches
@@ -80,8 +81,10 @@ class SequenceScorer:
 
     model/tokenizer: a loaded Hugging Face causal LM (eval mode) and its tokenizer. mode: "fast" or
     "reference". max_batch_tokens: budget of one forward pass (rows x padded width). head_backend:
-    "tiled" or "reference" (full logits) for the fast mode's head. self_check: confirm the batched and
-    shared paths against the model's own forward at load time (off paths are not used).
+    "tiled" or "reference" (full logits) for the fast mode's head. share: run a common prefix once
+    "auto" (when the cost model says it pays), True (whenever the path is on) or False. self_check:
+    confirm the batched and shared paths against the model's own forward at load time (off paths are
+    not used).
     """
 
     def __init__(
@@ -92,19 +95,24 @@ class SequenceScorer:
         mode: str = "fast",
         max_batch_tokens: int = 4096,
         head_backend: str = "tiled",
+        share: bool | str = "auto",
         self_check: bool = True,
     ):
         if mode not in MODES:
             raise ValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
+        if share not in (True, False, "auto"):
+            raise ValueError(f"share must be True, False or 'auto', got {share!r}")
         if max_batch_tokens < 1:
             raise ValueError(f"max_batch_tokens must be positive, got {max_batch_tokens}")
         self.model, self.tokenizer, self.mode = model, tokenizer, mode
         self.max_batch_tokens = max_batch_tokens
         self.head_backend = head_backend
+        self.share = share
         context = getattr(model.config, "max_position_embeddings", None)
         self.max_length: int | None = context if isinstance(context, int) and context > 0 else None
         base = base_model(model)
         self.runner = Runner(model, base, head_params(model), "auto")
+        self.costs = SharingCosts.for_model(model, base)
         self.vocab_size = int(self.runner.head.weight.shape[0])
         self.capabilities = static_capabilities(model, base) if mode == "fast" else Capabilities()
         if mode == "fast" and self_check:
@@ -202,6 +210,11 @@ class SequenceScorer:
         return SequenceScores(target.float().numpy(), greedy, top_ids[:, :top_k].numpy(),
                               values[:, :top_k].float().numpy())  # fmt: skip
 
+    def _sharing_pays(self, prefix: int, lengths: list[int]) -> bool:
+        """The cost model's verdict (see `rdpt_fast.scoring.costs`): a prefix pass plus a continuation
+        pass beat running the members as ordinary rows (a tiny trunk shares only long prefixes)."""
+        return self.share is True or self.costs.chunk_gain(prefix, [n - prefix for n in lengths]) > 0
+
     def _count(self, passes: int, tokens: int) -> None:
         self.stats.forward_passes += passes
         self.stats.tokens_forwarded += tokens
@@ -212,7 +225,10 @@ class SequenceScorer:
         """(hidden pieces, their targets, per sequence the rows of the concatenated pieces it owns)."""
         caps, budget = self.capabilities, self.max_batch_tokens
         lengths = [len(x) for x in inputs]
-        groups, alone = plan_groups(inputs, share=caps.share)
+        groups, alone = plan_groups(inputs, share=caps.share and self.share is not False)
+        worth = [g for g in groups if self._sharing_pays(g.prefix_length, [lengths[i] for i in g.members])]
+        alone = sorted([*alone, *(i for g in groups if g not in worth for i in g.members)])
+        groups = worth
         hidden: list[torch.Tensor] = []
         head_targets: list[torch.Tensor] = []
         rows: list[torch.Tensor] = [torch.zeros(0, dtype=torch.int64)] * len(inputs)

@@ -41,7 +41,7 @@ def check_against_own_forward(model, req: SequenceRequest, got) -> None:
 @pytest.mark.parametrize("mode", ["fast", "reference"])
 def test_scores_equal_the_models_own_forward(llama, mode):
     model, tok = llama
-    scorer = SequenceScorer(model, tok, mode=mode, max_batch_tokens=64)
+    scorer = SequenceScorer(model, tok, mode=mode, max_batch_tokens=64, share=True)
     reqs = requests(len(tok))
     for req, got in zip(reqs, scorer.score(reqs)):
         check_against_own_forward(model, req, got)
@@ -50,10 +50,13 @@ def test_scores_equal_the_models_own_forward(llama, mode):
 def test_shared_prefix_runs_once(llama):
     model, tok = llama
     reqs = requests(len(tok))[:5]
-    shared = SequenceScorer(model, tok, max_batch_tokens=4096, self_check=False)
+    shared = SequenceScorer(model, tok, max_batch_tokens=4096, share=True, self_check=False)
     shared.score(reqs)
     inputs = sum(len(r.ids) - (not r.next_token) for r in reqs)
     assert shared.stats.tokens_forwarded < inputs - 3 * 30  # the 30-token context ran once, not 5 times
+    rows = SequenceScorer(model, tok, max_batch_tokens=4096, share="auto", self_check=False)
+    rows.score(reqs)  # the cost model: a 64-wide, 2-layer trunk does not pay for a second forward call
+    assert rows.stats.forward_passes == 1
 
 
 def test_bad_sequences_are_refused(llama):

@@ -6,8 +6,8 @@ scoring differs: requests are ordered so that a question's choices are adjacent,
 through `SequenceScorer`, which runs a context shared by several choices once and continues its KV
 cache with each choice, and takes log-probs and greedy flags from hidden states (no logits).
 
-Command line (lm-eval does not load entry points itself): `python -m rdpt_fast.integrations.lm_eval`
-takes lm_eval's own arguments, e.g. `--model rdpt-fast --model_args pretrained=DIR --tasks ...`.
+Command line (lm-eval 0.4 does not load entry points itself): `python -m rdpt_fast.integrations` is
+lm_eval's with this model registered, e.g. `--model rdpt-fast --model_args pretrained=DIR --tasks ...`.
 """
 
 from __future__ import annotations
@@ -188,14 +188,3 @@ class RdptLM(TemplateLM):
             "rdpt-fast is a scoring-only backend: generate_until (generation tasks) is not supported; "
             "run loglikelihood tasks (multiple choice, perplexity) with it, or generate with another model"
         )
-
-
-def main() -> None:
-    """lm_eval's command line with the `rdpt-fast` model registered."""
-    from lm_eval.__main__ import cli_evaluate
-
-    cli_evaluate()
-
-
-if __name__ == "__main__":
-    main()

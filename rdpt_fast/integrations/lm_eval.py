@@ -129,10 +129,12 @@ class RdptLM(TemplateLM):
     ) -> list[tuple[float, bool]]:
         """(sum of continuation log-probs, continuation is greedy) per request, in order."""
         seqs = [(ctx + cont)[-(self.max_length + 1) :] for _, ctx, cont in requests]
-        order = sorted(range(len(seqs)), key=lambda i: seqs[i])  # shared contexts side by side
+        contexts = [s[: len(s) - len(r[2])] for s, r in zip(seqs, requests)]
+        # Longest context first (little padding), equal contexts side by side (they share a pass).
+        order = sorted(range(len(seqs)), key=lambda i: (-len(contexts[i]), contexts[i], seqs[i]))
         results: list[tuple[float, bool] | None] = [None] * len(seqs)
         bar = tqdm(total=len(seqs), disable=disable_tqdm, desc="rdpt-fast loglikelihood")
-        for chunk in self._chunks(order, seqs, [ctx for _, ctx, _ in requests]):
+        for chunk in self._chunks(order, seqs, contexts):
             scores = self.scorer.score([SequenceRequest(seqs[i]) for i in chunk])
             for i, s in zip(chunk, scores):
                 n = len(requests[i][2])

@@ -82,7 +82,21 @@ def row_batches(lengths: Sequence[int], indices: Sequence[int], max_tokens: int)
     return batches
 
 
-def member_chunks(lengths: Sequence[int], group: PrefixGroup, max_tokens: int) -> list[list[int]]:
-    """A group's members split so that each chunk's continuation rows x width <= `max_tokens`."""
-    tails = [n - group.prefix_length for n in lengths]
-    return row_batches(tails, group.members, max(max_tokens, 1))
+def group_batches(
+    groups: Sequence[PrefixGroup], lengths: Sequence[int], max_tokens: int
+) -> list[list[PrefixGroup]]:
+    """`groups` split into batches whose prefix pass (groups x longest prefix) and tail pass (members x
+    longest tail) each stay within `max_tokens` (a group larger than that gets a batch of its own)."""
+    batches: list[list[PrefixGroup]] = []
+    current: list[PrefixGroup] = []
+    for g in sorted(groups, key=lambda g: -g.prefix_length):
+        trial = [*current, g]
+        prefix_cost = len(trial) * max(x.prefix_length for x in trial)
+        tails = [lengths[i] - x.prefix_length for x in trial for i in x.members]
+        if current and max(prefix_cost, len(tails) * max(tails)) > max_tokens:
+            batches.append(current)
+            trial = [g]
+        current = trial
+    if current:
+        batches.append(current)
+    return batches

@@ -23,12 +23,13 @@ from rdpt_fast.head.validation import IGNORE_INDEX
 from rdpt_fast.scoring.batching import PackedBatch
 from rdpt_fast.scoring.capabilities import Capabilities, architecture_name, static_capabilities
 from rdpt_fast.scoring.costs import SharingCosts
+from rdpt_fast.scoring.group_forward import check_group_forward, forward_groups
 from rdpt_fast.scoring.loading import load_model, resolve_device, resolve_dtype
 from rdpt_fast.scoring.model_head import base_model, head_params
-from rdpt_fast.scoring.prefix_groups import member_chunks, plan_groups, row_batches
+from rdpt_fast.scoring.prefix_groups import PrefixGroup, group_batches, plan_groups, row_batches
 from rdpt_fast.scoring.prepare import Prepared
-from rdpt_fast.scoring.runner import Runner, expand_cache
-from rdpt_fast.scoring.self_check import run_self_check
+from rdpt_fast.scoring.runner import Runner
+from rdpt_fast.scoring.self_check import Tolerance, run_self_check
 from rdpt_fast.segments import Segments
 
 MODES = ("fast", "reference")
@@ -117,6 +118,9 @@ class SequenceScorer:
         self.capabilities = static_capabilities(model, base) if mode == "fast" else Capabilities()
         if mode == "fast" and self_check:
             run_self_check(model, self.runner, self.capabilities, architecture_name(model))
+            tolerance = Tolerance.for_dtype(self.runner.head.weight.dtype).max_abs
+            if self.capabilities.share and (why := check_group_forward(self.runner, tolerance)):
+                self.capabilities.turn_off("share", why)
         self.stats = ForwardStats(paths=self.capabilities.describe())
 
     @classmethod
@@ -211,9 +215,10 @@ class SequenceScorer:
                               values[:, :top_k].float().numpy())  # fmt: skip
 
     def _sharing_pays(self, prefix: int, lengths: list[int]) -> bool:
-        """The cost model's verdict (see `rdpt_fast.scoring.costs`): a prefix pass plus a continuation
-        pass beat running the members as ordinary rows (a tiny trunk shares only long prefixes)."""
-        return self.share is True or self.costs.chunk_gain(prefix, [n - prefix for n in lengths]) > 0
+        """The cost model's verdict (see `rdpt_fast.scoring.costs`): the tokens a group saves beat its
+        prefix pass and the cache copies (the extra forward call is shared by every group of a batch)."""
+        tails = [n - prefix for n in lengths]
+        return self.share is True or self.costs.chunk_gain(prefix, tails) + self.costs.call_seconds > 0
 
     def _count(self, passes: int, tokens: int) -> None:
         self.stats.forward_passes += passes
@@ -249,42 +254,29 @@ class SequenceScorer:
             self._count(1, len(batch) * max(lengths[i] for i in batch))
             for i, h in zip(batch, states):
                 rows[i] = add(h, targets[i])
-        for group in groups:
-            for chunk in member_chunks(lengths, group, budget):
-                for i, own in self._forward_shared(inputs, group.prefix_length, chunk, targets, add).items():
-                    rows[i] = own
+        for chunk in group_batches(groups, lengths, budget):
+            self._forward_groups(inputs, chunk, targets, rows, add)
         return hidden, head_targets, rows
 
-    def _forward_shared(
-        self, inputs: list[np.ndarray], P: int, members: list[int], targets: list[torch.Tensor], add: Any
-    ) -> dict[int, torch.Tensor]:
-        """One prefix pass of P tokens, continued on its expanded KV cache by each member's tail; the
-        prefix's positions [0, P-1) go to the head once. Returns each member's rows."""
-        device = self.runner.device
-        prefix = torch.from_numpy(inputs[members[0]][:P])[None].to(device)
-        out = self.runner.base(input_ids=prefix, use_cache=True)
-        self._count(1, P)
-        prefix_hidden = out.last_hidden_state[0]
-        shared_rows = add(prefix_hidden[: P - 1], targets[members[0]][: P - 1])
-        tails = [i for i in members if len(inputs[i]) > P]
-        tail_hidden: dict[int, torch.Tensor] = {}
-        if tails:
-            cache = out["cache"] if "cache" in out else out["past_key_values"]
-            width = max(len(inputs[i]) - P for i in tails)
-            ids = torch.zeros(len(tails), width, dtype=torch.long)
-            for j, i in enumerate(tails):
-                ids[j, : len(inputs[i]) - P] = torch.from_numpy(inputs[i][P:])
-            expand_cache(cache, len(tails))
-            pos = torch.arange(P, P + width)[None].expand(len(tails), -1)
-            cont = self.runner.base(
-                input_ids=ids.to(device), attention_mask=None, position_ids=pos.to(device), use_cache=True,
-                **{self.runner.cache_kwarg: cache},
-            ).last_hidden_state  # fmt: skip
-            self._count(1, len(tails) * width)
-            tail_hidden = {i: cont[j, : len(inputs[i]) - P] for j, i in enumerate(tails)}
-        result = {}
-        for i in members:
-            empty = prefix_hidden[:0]
-            own = add(torch.cat([prefix_hidden[P - 1 :], tail_hidden.get(i, empty)]), targets[i][P - 1 :])
-            result[i] = torch.cat([shared_rows, own])
-        return result
+    def _forward_groups(
+        self,
+        inputs: list[np.ndarray],
+        groups: list[PrefixGroup],
+        targets: list[torch.Tensor],
+        rows: list[torch.Tensor],
+        add: Any,
+    ) -> None:
+        """Two forward calls for `groups` (see `group_forward`); each prefix's positions [0, P-1) go to
+        the head once; fills `rows` of every member."""  # fmt: skip
+        prefixes = [inputs[g.members[0]][: g.prefix_length] for g in groups]
+        members = [(j, i) for j, g in enumerate(groups) for i in g.members]
+        tails = [(j, inputs[i][groups[j].prefix_length :]) for j, i in members]
+        prefix_hidden, tail_hidden = forward_groups(self.runner, prefixes, tails)
+        live = [len(t) for _, t in tails if len(t)]
+        self._count(1 + bool(live), len(groups) * max(map(len, prefixes)) + len(live) * max(live, default=0))
+        shared = [add(h[: g.prefix_length - 1], targets[g.members[0]][: g.prefix_length - 1])
+                  for g, h in zip(groups, prefix_hidden)]  # fmt: skip
+        for (j, i), tail in zip(members, tail_hidden):
+            P = groups[j].prefix_length
+            own = add(torch.cat([prefix_hidden[j][P - 1 :], tail]), targets[i][P - 1 :])
+            rows[i] = torch.cat([shared[j], own])

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from rdpt_fast.scoring.prefix_groups import plan_groups, row_batches
+from rdpt_fast.scoring.prefix_groups import group_batches, plan_groups, row_batches
 from rdpt_fast.scoring.sequences import SequenceRequest, SequenceScorer
 
 
@@ -54,9 +54,9 @@ def test_shared_prefix_runs_once(llama):
     shared.score(reqs)
     inputs = sum(len(r.ids) - (not r.next_token) for r in reqs)
     assert shared.stats.tokens_forwarded < inputs - 3 * 30  # the 30-token context ran once, not 5 times
-    rows = SequenceScorer(model, tok, max_batch_tokens=4096, share="auto", self_check=False)
-    rows.score(reqs)  # the cost model: a 64-wide, 2-layer trunk does not pay for a second forward call
-    assert rows.stats.forward_passes == 1
+    rows = SequenceScorer(model, tok, max_batch_tokens=4096, share=False, self_check=False)
+    rows.score(reqs)
+    assert rows.stats.forward_passes == 1 and rows.stats.tokens_forwarded >= inputs
 
 
 def test_bad_sequences_are_refused(llama):
@@ -75,3 +75,24 @@ def test_plan_groups_and_row_batches():
     assert alone == [1, 4]
     assert plan_groups(seqs, share=False) == ([], [0, 1, 2, 3, 4])
     assert row_batches([5, 5, 3, 9], [0, 1, 2, 3], 10) == [[3], [0, 1], [2]]
+    lengths = [len(s) for s in seqs]
+    assert group_batches(groups, lengths, 100) == [groups]
+    two = [*groups, type(groups[0])(1, (1, 4))]
+    assert [len(b) for b in group_batches(two, lengths, 4)] == [1, 1]  # 2 prefixes x 4 tokens > 4
+
+
+def test_several_groups_in_one_batch(llama):
+    """Groups of different prefix lengths share one prefix pass and one tail pass (padding masked)."""
+    model, tok = llama
+    rng = np.random.default_rng(5)
+    reqs = []
+    for n_prefix in (12, 25, 7):
+        prefix = rng.integers(0, len(tok), n_prefix).tolist()
+        reqs += [
+            SequenceRequest(prefix + rng.integers(0, len(tok), n).tolist(), 2, bool(n % 2)) for n in (1, 4, 7)
+        ]
+    scorer = SequenceScorer(model, tok, max_batch_tokens=4096, share=True)
+    assert scorer.capabilities.share
+    for req, got in zip(reqs, scorer.score(reqs)):
+        check_against_own_forward(model, req, got)
+    assert scorer.stats.forward_passes == 2

@@ -2,8 +2,9 @@
 
 For each sequence: log p(token t | tokens < t) for every t >= 1, the top-k tokens at every position,
 whether each token was the greedy choice, and optionally the greedy next token. Fast mode runs
-sequences sharing a prefix as one prefix pass continued on its KV cache, the rest as right-padded rows,
-and takes everything from final hidden states through the vocab-tiled top-k head (no [N, V] logits).
+sequences sharing a prefix (when the cost model says it pays) as prefix passes continued on their KV
+caches, many groups per forward call (`group_forward`), the rest as right-padded rows, and takes
+everything from final hidden states through the vocab-tiled top-k head (no [N, V] logits).
 Reference mode is the plain path: each sequence alone through the whole model, log_softmax of its
 logits in float64. Fast paths the model's self-check does not confirm are turned off.
 """

@@ -81,12 +81,19 @@ class Service:
                 401, "missing or wrong API key (send `Authorization: Bearer KEY`)", code="invalid_api_key"
             )
 
+    def encode(self, text: str, add_special_tokens: bool) -> list[int]:
+        """Token ids of `text`; 400 when the tokenizer refuses it (e.g. lone surrogates)."""
+        try:
+            return self.tokenizer(text, add_special_tokens=add_special_tokens)["input_ids"]
+        except (TypeError, ValueError, UnicodeError) as e:
+            raise APIError(400, f"prompt cannot be tokenized: {type(e).__name__}: {str(e)[:200]}") from None
+
     def tokenize_prompt(
         self, prompt: str | list[int], add_special_tokens: bool, max_tokens: int
     ) -> ChoiceInput:
         """ids and text of one prompt, checked against the vocabulary, the context and the batch budget."""
         if isinstance(prompt, str):
-            ids = self.tokenizer(prompt, add_special_tokens=add_special_tokens)["input_ids"]
+            ids = self.encode(prompt, add_special_tokens)
             text = prompt
         else:
             ids, vocab = prompt, self.scorer.vocab_size
@@ -123,7 +130,7 @@ class Service:
             self.tokenize_prompt(p, req.add_special_tokens, req.max_tokens) for p in prompt_list(req.prompt)
         ]
         if req.echo or req.max_tokens:
-            top_k = max(req.logprobs or 1, 1)
+            top_k = min(max(req.logprobs or 1, 1), self.scorer.vocab_size)
             wanted = [SequenceRequest(p.ids, top_k, req.max_tokens == 1) for p in prompts]
             try:
                 scores = await self.batcher.submit(wanted)
@@ -148,7 +155,7 @@ class Service:
     async def tokenize(self, request: Request) -> dict[str, Any]:
         self.check_auth(request)
         req: TokenizeRequest = parse_body(await request.body(), TokenizeRequest)
-        ids = self.tokenizer(req.prompt, add_special_tokens=req.add_special_tokens)["input_ids"]
+        ids = self.encode(req.prompt, req.add_special_tokens)
         return {"tokens": ids, "count": len(ids), "max_model_len": self.scorer.max_length}
 
     async def detokenize(self, request: Request) -> dict[str, Any]:

@@ -39,6 +39,11 @@ def error_of(resp: httpx.Response, status: int) -> str:
         ({**GOOD, "prompt": [1, "a"]}, 400, "prompt must be a string"),
         ({**GOOD, "prompt": []}, 400, "prompt must be a string"),
         ({**GOOD, "prompt": ""}, 400, "prompt has no tokens"),
+        (
+            b'{"model": "tiny-qwen", "prompt": "a\\ud800b", "max_tokens": 0, "echo": true}',
+            400,
+            "cannot be tokenized",
+        ),
         ({**GOOD, "prompt": [5, 10**9]}, 400, "outside the vocabulary"),
         ({**GOOD, "prompt": [7] * 5000}, 400, "exceeds the model's context of 4096"),
         ({**GOOD, "prompt": [7] * 600}, 400, "batch budget of 512"),

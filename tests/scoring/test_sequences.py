@@ -38,10 +38,16 @@ def check_against_own_forward(model, req: SequenceRequest, got) -> None:
     np.testing.assert_allclose(got.top_logprobs, best.values.numpy(), atol=1e-4)
 
 
+@pytest.fixture(scope="module")
+def fast(llama) -> SequenceScorer:
+    """Fast mode, self-checked, sharing whenever the path is on, small batches (several passes)."""
+    return SequenceScorer(*llama, max_batch_tokens=64, share=True)
+
+
 @pytest.mark.parametrize("mode", ["fast", "reference"])
-def test_scores_equal_the_models_own_forward(llama, mode):
+def test_scores_equal_the_models_own_forward(llama, fast, mode):
     model, tok = llama
-    scorer = SequenceScorer(model, tok, mode=mode, max_batch_tokens=64, share=True)
+    scorer = fast if mode == "fast" else SequenceScorer(model, tok, mode="reference")
     reqs = requests(len(tok))
     for req, got in zip(reqs, scorer.score(reqs)):
         check_against_own_forward(model, req, got)
@@ -81,9 +87,10 @@ def test_plan_groups_and_row_batches():
     assert [len(b) for b in group_batches(two, lengths, 4)] == [1, 1]  # 2 prefixes x 4 tokens > 4
 
 
-def test_several_groups_in_one_batch(llama):
+def test_several_groups_in_one_batch(llama, fast):
     """Groups of different prefix lengths share one prefix pass and one tail pass (padding masked)."""
     model, tok = llama
+    assert fast.capabilities.share  # the self-check confirmed the grouped path for this model
     rng = np.random.default_rng(5)
     reqs = []
     for n_prefix in (12, 25, 7):
@@ -91,8 +98,7 @@ def test_several_groups_in_one_batch(llama):
         reqs += [
             SequenceRequest(prefix + rng.integers(0, len(tok), n).tolist(), 2, bool(n % 2)) for n in (1, 4, 7)
         ]
-    scorer = SequenceScorer(model, tok, max_batch_tokens=4096, share=True)
-    assert scorer.capabilities.share
+    scorer = SequenceScorer(model, tok, max_batch_tokens=4096, share=True, self_check=False)
     for req, got in zip(reqs, scorer.score(reqs)):
         check_against_own_forward(model, req, got)
     assert scorer.stats.forward_passes == 2

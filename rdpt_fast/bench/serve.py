@@ -3,7 +3,9 @@
 * ``hf``: lm-eval's own Hugging Face model (full logits, each choice runs its whole context);
 * ``rdpt-fast``: the `rdpt-fast` lm-eval model (a question's context runs once, no logits);
 * ``local-completions -> serve``: lm-eval's OpenAI-style client against `rdpt-fast serve` (a child
-  process), prompts as token ids, `batch_size` prompts per request.
+  process), prompts as token ids, `batch_size` prompts per request, `num_concurrent` requests in
+  flight (lm-eval orders requests by length, so a question's choices meet in the server's batching
+  window rather than in one request).
 
 Per backend: wall time of `simple_evaluate` (model loading and server start excluded), token positions
 fed to the model (padding included; a forward pre-hook for hf, the scorer's counters otherwise), and
@@ -90,9 +92,7 @@ def run_rdpt(path: Path, task_dir: Path, max_batch_tokens: int) -> dict[str, Any
     }
 
 
-def run_served(
-    path: Path, task_dir: Path, batch_size: int, max_batch_tokens: int, log: Path
-) -> dict[str, Any]:
+def run_served(path: Path, task_dir: Path, args: argparse.Namespace, log: Path) -> dict[str, Any]:
     import httpx
 
     from rdpt_fast.serve.process import start_server
@@ -107,11 +107,18 @@ def run_served(
         "--dtype",
         "float32",
         "--max-batch-tokens",
-        str(max_batch_tokens),
+        str(args.max_batch_tokens),
+        "--batch-window-ms",
+        str(args.batch_window_ms),
     )
     try:
-        args = f"model=bench,base_url={server.url}/v1/completions,num_concurrent=2,tokenized_requests=True"
-        lls, acc, seconds = per_sample("local-completions", task_dir, model_args=args, batch_size=batch_size)
+        client = (
+            f"model=bench,base_url={server.url}/v1/completions,num_concurrent={args.num_concurrent},"
+            "tokenized_requests=True"
+        )
+        lls, acc, seconds = per_sample(
+            "local-completions", task_dir, model_args=client, batch_size=args.batch_size
+        )
         stats = httpx.get(f"{server.url}/stats").json()
     finally:
         server.stop()
@@ -174,6 +181,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--backends", nargs="+", choices=BACKENDS, default=list(BACKENDS))
     parser.add_argument("--batch-size", type=int, default=16, help="hf batch size; prompts per request")
     parser.add_argument("--max-batch-tokens", type=int, default=4096)
+    parser.add_argument("--num-concurrent", type=int, default=8, help="local-completions requests in flight")
+    parser.add_argument("--batch-window-ms", type=float, default=20.0, help="the server's batching window")
     parser.add_argument("--vocab", type=int, default=4096, help="tokenizer vocabulary (BPE on the task text)")
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
     parser.add_argument("--out", default=str(RESULTS_DIR))
@@ -191,6 +200,8 @@ def main(argv: list[str] | None = None) -> int:
         "choices": args.choices,
         "batch_size": args.batch_size,
         "max_batch_tokens": args.max_batch_tokens,
+        "num_concurrent": args.num_concurrent,
+        "batch_window_ms": args.batch_window_ms,
         "torch_threads": torch.get_num_threads(),
         "note": "CPU numbers on a shared, loaded machine (other jobs used the same cores)",
     }
@@ -204,9 +215,7 @@ def main(argv: list[str] | None = None) -> int:
                 runs["rdpt-fast"] = run_rdpt(path, task_dir, args.max_batch_tokens)
             if "local-completions" in args.backends:
                 log = Path(tmp) / f"serve-{name}.log"
-                runs["local-completions -> serve"] = run_served(
-                    path, task_dir, args.batch_size, args.max_batch_tokens, log
-                )
+                runs["local-completions -> serve"] = run_served(path, task_dir, args, log)
             results["models"][name] = {"config": MODELS[name], "params": params, "backends": summarize(runs)}
             for backend, r in results["models"][name]["backends"].items():
                 print(

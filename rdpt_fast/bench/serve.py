@@ -7,7 +7,8 @@
   flight (lm-eval orders requests by length, so a question's choices meet in the server's batching
   window rather than in one request).
 
-Per backend: wall time of `simple_evaluate` (model loading and server start excluded), token positions
+Per backend, over interleaved repeats: median and minimum wall time of `simple_evaluate` (model loading
+and server start excluded), token positions
 fed to the model (padding included; a forward pre-hook for hf, the scorer's counters otherwise), and
 the largest per-choice log-likelihood difference from hf. Models have random weights (no downloads);
 the tokenizer is a byte-level BPE trained on the task's text.
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import tempfile
 import time
 from pathlib import Path
@@ -131,6 +133,15 @@ def run_served(path: Path, task_dir: Path, args: argparse.Namespace, log: Path) 
     }
 
 
+def record(runs: dict[str, dict[str, Any]], name: str, run: dict[str, Any]) -> None:
+    """Keep the first run of `name` (its log-likelihoods and counters are the same every time) and every
+    run's wall time (`runs_s`; `wall_s` becomes their median, `min_s` their minimum)."""
+    entry = runs.setdefault(name, {**run, "runs_s": []})
+    entry["runs_s"].append(run["wall_s"])
+    entry["wall_s"] = statistics.median(entry["runs_s"])
+    entry["min_s"] = min(entry["runs_s"])
+
+
 def summarize(runs: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
     """Per backend: wall time, tokens, ratios to hf, largest |log-likelihood - hf's|, accuracy."""
     hf = runs["hf"]
@@ -140,6 +151,7 @@ def summarize(runs: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
         out[name] = {k: v for k, v in r.items() if k != "lls"}
         out[name].update(
             hf_time_over_this=hf["wall_s"] / r["wall_s"],
+            hf_min_over_this_min=hf["min_s"] / r["min_s"],
             tokens_vs_hf=r["tokens_forwarded"] / hf["tokens_forwarded"],
             max_abs_diff_vs_hf=diff,
         )
@@ -152,11 +164,11 @@ def serve_table(results: dict[str, Any]) -> str:
     lines = [
         f"lm-eval, {m['device_name']}, {results['date'][:10]}, `{results['command']}`; {cfg['questions']} "
         f"questions x {cfg['choices']} choices, float32, {cfg['torch_threads']} torch thread(s), random "
-        f"weights; {cfg['note']}",
+        f"weights; {cfg['repeats']} interleaved runs per backend; {cfg['note']}",
         "",
-        "| model | backend | wall s | hf time / this | tokens forwarded | tokens vs hf | max abs diff vs hf "
-        "|",
-        "|---|---|---:|---:|---:|---:|---:|",
+        "| model | backend | median s | min s | hf / this (median) | hf / this (min) | tokens forwarded "
+        "| tokens vs hf | max abs diff vs hf |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for model, entry in results["models"].items():
         for name, r in entry["backends"].items():
@@ -164,7 +176,9 @@ def serve_table(results: dict[str, Any]) -> str:
                 f"{model}: {entry['params'] / 1e6:.1f}M params",
                 name,
                 f"{r['wall_s']:.1f}",
+                f"{r['min_s']:.1f}",
                 f"{r['hf_time_over_this']:.2f}x",
+                f"{r['hf_min_over_this_min']:.2f}x",
                 f"{r['tokens_forwarded']:,}",
                 f"{r['tokens_vs_hf']:.2f}",
                 f"{r['max_abs_diff_vs_hf']:.1e}",
@@ -176,6 +190,7 @@ def serve_table(results: dict[str, Any]) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="rdpt-fast bench serve", description=__doc__.split("\n\n")[0])
     parser.add_argument("--questions", type=int, default=500)
+    parser.add_argument("--repeats", type=int, default=3, help="interleaved runs per backend")
     parser.add_argument("--choices", type=int, default=4)
     parser.add_argument("--models", nargs="+", choices=sorted(MODELS), default=list(MODELS))
     parser.add_argument("--backends", nargs="+", choices=BACKENDS, default=list(BACKENDS))
@@ -197,6 +212,7 @@ def main(argv: list[str] | None = None) -> int:
     results = run_header("serve", argv)
     results["config"] = {
         "questions": args.questions,
+        "repeats": args.repeats,
         "choices": args.choices,
         "batch_size": args.batch_size,
         "max_batch_tokens": args.max_batch_tokens,
@@ -210,12 +226,14 @@ def main(argv: list[str] | None = None) -> int:
         task_dir = write_mc_task(Path(tmp) / "task", TASK, questions)
         for name in args.models:
             path, params = build_model(name, Path(tmp), texts, args.vocab)
-            runs = {"hf": run_hf(path, task_dir, args.batch_size)}
-            if "rdpt-fast" in args.backends:
-                runs["rdpt-fast"] = run_rdpt(path, task_dir, args.max_batch_tokens)
-            if "local-completions" in args.backends:
-                log = Path(tmp) / f"serve-{name}.log"
-                runs["local-completions -> serve"] = run_served(path, task_dir, args, log)
+            runs: dict[str, dict[str, Any]] = {}
+            for _ in range(args.repeats):  # interleaved, so that a change in the machine's load hits all
+                record(runs, "hf", run_hf(path, task_dir, args.batch_size))
+                if "rdpt-fast" in args.backends:
+                    record(runs, "rdpt-fast", run_rdpt(path, task_dir, args.max_batch_tokens))
+                if "local-completions" in args.backends:
+                    served = run_served(path, task_dir, args, Path(tmp) / f"serve-{name}.log")
+                    record(runs, "local-completions -> serve", served)
             results["models"][name] = {"config": MODELS[name], "params": params, "backends": summarize(runs)}
             for backend, r in results["models"][name]["backends"].items():
                 print(

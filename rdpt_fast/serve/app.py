@@ -121,7 +121,9 @@ class Service:
             )
         return ChoiceInput(list(ids), text, None)
 
-    async def completions(self, request: Request) -> dict[str, Any]:
+    async def completions(self, request: Request) -> JSONResponse:
+        """The completion body, serialized directly (FastAPI's generic encoder is slow on large
+        `top_logprobs` lists)."""
         self.check_auth(request)
         req: CompletionRequest = parse_body(await request.body(), CompletionRequest)
         check_options(req, self.config.served_model_name, self.config.max_logprobs)
@@ -144,7 +146,7 @@ class Service:
             for i, p in enumerate(prompts)
         ]
         n_prompt = sum(len(p.ids) for p in prompts)
-        return completion_body(req.model, choices, n_prompt, req.max_tokens * len(prompts))
+        return JSONResponse(completion_body(req.model, choices, n_prompt, req.max_tokens * len(prompts)))
 
     def models(self, request: Request) -> dict[str, Any]:
         self.check_auth(request)

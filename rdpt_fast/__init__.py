@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from rdpt_fast.rdpt.select import SelectResult, select
     from rdpt_fast.rdpt.trace import trace
     from rdpt_fast.scoring import ScoredRecord, Scorer, ScorerConfig
+    from rdpt_fast.scoring.model_logprobs import LogProbs, model_token_logprobs
 
 __version__ = "0.1.0"
 
@@ -41,6 +42,8 @@ _LAZY_EXPORTS = {
     "trace": "rdpt_fast.rdpt.trace",
     "select": "rdpt_fast.rdpt.select",
     "SelectResult": "rdpt_fast.rdpt.select",
+    "LogProbs": "rdpt_fast.scoring.model_logprobs",
+    "model_token_logprobs": "rdpt_fast.scoring.model_logprobs",
     **dict.fromkeys(
         ("SELECT_LABELS", "TRACE_LABELS", "adaptive_beta", "classify", "classify_selection"), "rdpt_fast.rdpt"
     ),
@@ -50,6 +53,7 @@ _LAZY_EXPORTS = {
 __all__ = [
     "SELECT_LABELS",
     "TRACE_LABELS",
+    "LogProbs",
     "RunConfig",
     "RunResult",
     "ScoredRecord",
@@ -63,6 +67,7 @@ __all__ = [
     "classify",
     "classify_folder",
     "classify_selection",
+    "model_token_logprobs",
     "report",
     "score",
     "segment",

@@ -44,6 +44,12 @@ def head_table(results: dict[str, Any]) -> str:
     return render_markdown(results).rstrip("\n")
 
 
+def serve_table(results: dict[str, Any]) -> str:
+    from rdpt_fast.bench.serve import serve_table as render
+
+    return render(results)
+
+
 def score_table(results: dict[str, Any]) -> str:
     """Scoring throughput per test model: (a) per-sentence re-encoding, (b) naive full logits, (c) ours,
     and K responses per prompt with and without prompt sharing."""
@@ -167,6 +173,7 @@ RENDERERS = {
     "trace": trace_table,
     "e2e": e2e_table,
     "compile": compile_table,
+    "serve": serve_table,
 }
 
 

@@ -13,13 +13,14 @@ BENCHMARKS = {
     "score": "rdpt_fast.bench.score",
     "trace": "rdpt_fast.bench.trace",
     "e2e": "rdpt_fast.bench.e2e",
+    "serve": "rdpt_fast.bench.serve",
 }
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "bench",
-        help="benchmarks (segment, head, score, trace, e2e), the GPU compile check and the GPU check",
+        help="benchmarks (segment, head, score, trace, e2e, serve), the GPU compile check and the GPU check",
         description="Run a benchmark; `rdpt-fast bench NAME --help` lists its options.",
     )
     p.add_argument("name", choices=sorted(BENCHMARKS))

@@ -16,6 +16,7 @@ from rdpt_fast.cli import (
     score_cmd,
     segment_cmd,
     select_cmd,
+    serve_cmd,
     trace_cmd,
 )
 
@@ -27,6 +28,7 @@ SUBCOMMANDS = (
     select_cmd,
     classify_cmd,
     report_cmd,
+    serve_cmd,
     bench_cmd,
 )
 

@@ -1,0 +1,1 @@
+"""Adapters that make rdpt-fast a backend of other tools (lm-evaluation-harness)."""

@@ -14,27 +14,44 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "0 or 1, GET /v1/models, /health, /tokenize, /detokenize, /tokenizer_info. Needs rdpt-fast[serve].",
     )
     p.add_argument("--model", required=True, help="model directory or hub id (safetensors)")
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")
+    p.add_argument("--port", type=int, default=8000, help="port to listen on (default: %(default)s)")
     p.add_argument(
         "--served-model-name",
         default=None,
         help="the `model` requests name (default: --model as given, like vLLM)",
     )
-    p.add_argument("--dtype", default="auto", help="auto, float32, bfloat16, float16")
-    p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N")
-    p.add_argument("--max-batch-tokens", type=int, default=4096, help="tokens per scoring batch")
-    p.add_argument("--batch-window-ms", type=float, default=5.0, help="wait this long for more requests")
+    p.add_argument("--dtype", default="auto", help="auto, float32, bfloat16, float16 (default: %(default)s)")
+    p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N (default: %(default)s)")
+    p.add_argument(
+        "--max-batch-tokens", type=int, default=4096, help="tokens per scoring batch (default: %(default)s)"
+    )
+    p.add_argument(
+        "--batch-window-ms",
+        type=float,
+        default=5.0,
+        help="wait this long for more requests (default: %(default)s)",
+    )
     p.add_argument("--api-key", default=None, help="require `Authorization: Bearer KEY`")
     p.add_argument(
         "--mode",
         choices=("fast", "reference"),
         default="fast",
-        help="reference: each prompt alone through the whole model, float64 log_softmax",
+        help="fast: shared prefixes, tiled head; reference: each prompt alone through the whole model, "
+        "float64 log_softmax (default: %(default)s)",
     )
-    p.add_argument("--max-logprobs", type=int, default=20, help="largest `logprobs` a request may ask")
-    p.add_argument("--trust-remote-code", action="store_true")
-    p.add_argument("--log-level", default="info")
+    p.add_argument(
+        "--max-logprobs",
+        type=int,
+        default=20,
+        help="largest `logprobs` a request may ask (default: %(default)s)",
+    )
+    p.add_argument(
+        "--trust-remote-code",
+        action="store_true",
+        help="run the model repository's own Python code (transformers' trust_remote_code)",
+    )
+    p.add_argument("--log-level", default="info", help="uvicorn's log level (default: %(default)s)")
     p.set_defaults(run=run)
 
 

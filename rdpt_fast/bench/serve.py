@@ -164,7 +164,8 @@ def serve_table(results: dict[str, Any]) -> str:
     lines = [
         f"lm-eval, {m['device_name']}, {results['date'][:10]}, `{results['command']}`; {cfg['questions']} "
         f"questions x {cfg['choices']} choices, float32, {cfg['torch_threads']} torch thread(s), random "
-        f"weights; {cfg['repeats']} interleaved runs per backend; {cfg['note']}",
+        f"weights; {cfg['repeats']} interleaved runs per backend"
+        + (f"; {cfg['note']}" if cfg.get("note") else ""),
         "",
         "| model | backend | median s | min s | hf / this (median) | hf / this (min) | tokens forwarded "
         "| tokens vs hf | max abs diff vs hf |",
@@ -200,6 +201,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch-window-ms", type=float, default=20.0, help="the server's batching window")
     parser.add_argument("--vocab", type=int, default=4096, help="tokenizer vocabulary (BPE on the task text)")
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
+    parser.add_argument("--note", default="", help="how the machine was when this ran (recorded, shown)")
     parser.add_argument("--out", default=str(RESULTS_DIR))
     args = parser.parse_args(argv)
     if "hf" not in args.backends:
@@ -219,7 +221,7 @@ def main(argv: list[str] | None = None) -> int:
         "num_concurrent": args.num_concurrent,
         "batch_window_ms": args.batch_window_ms,
         "torch_threads": torch.get_num_threads(),
-        "note": "CPU numbers on a shared, loaded machine (other jobs used the same cores)",
+        "note": args.note,
     }
     results["models"] = {}
     with tempfile.TemporaryDirectory() as tmp:

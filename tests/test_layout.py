@@ -107,8 +107,8 @@ def test_no_module_is_longer_than_one_job():
     assert long == {}
 
 
-def test_the_cycle_finder_finds_a_cycle(tmp_path):
-    """The graph is built right: a module importing its importer is seen."""
+def test_the_import_graph_sees_real_edges():
+    """The graph the checks above walk holds the imports the code makes (module-level and in functions)."""
     mods = modules()
     known = set(mods)
     assert "rdpt_fast.engine.run" in imports("rdpt_fast.rdpt.trace", mods["rdpt_fast.rdpt.trace"], known)
@@ -118,8 +118,6 @@ def test_the_cycle_finder_finds_a_cycle(tmp_path):
 
 
 def test_the_core_stub_names_what_the_compiled_module_has():
-    import inspect
-
     from rdpt_fast import _core
 
     stub = ast.parse((ROOT / "rdpt_fast" / "_core.pyi").read_text(encoding="utf-8"))
@@ -131,4 +129,3 @@ def test_the_core_stub_names_what_the_compiled_module_has():
             doc = getattr(_core, node.name).__doc__ or ""
             params = [a.arg for a in node.args.args]
             assert all(f"{p}:" in doc for p in params) or not params, (node.name, doc)
-    assert inspect.ismodule(_core)

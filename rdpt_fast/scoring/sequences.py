@@ -25,7 +25,7 @@ from rdpt_fast.scoring.batching import PackedBatch
 from rdpt_fast.scoring.capabilities import Capabilities, architecture_name, static_capabilities
 from rdpt_fast.scoring.costs import SharingCosts
 from rdpt_fast.scoring.group_forward import check_group_forward, forward_groups
-from rdpt_fast.scoring.loading import load_model, resolve_device, resolve_dtype
+from rdpt_fast.scoring.loading import load_model
 from rdpt_fast.scoring.model_head import base_model, head_params
 from rdpt_fast.scoring.prefix_groups import PrefixGroup, group_batches, plan_groups, row_batches
 from rdpt_fast.scoring.prepare import Prepared
@@ -136,11 +136,10 @@ class SequenceScorer:
         **options: Any,
     ) -> SequenceScorer:
         """Load the model and tokenizer at `path` (safetensors) and build a scorer (options as __init__)."""
-        where = resolve_device(device)
         model, tokenizer = load_model(
             path,
-            device=where,
-            dtype=resolve_dtype(dtype, where),
+            device=device,
+            dtype=dtype,
             attn_implementation=attn_implementation,
             trust_remote_code=trust_remote_code,
         )

@@ -52,7 +52,11 @@ class SharingCosts:
         layers = getattr(config, "num_hidden_layers", 1) or 1
         heads = getattr(config, "num_attention_heads", 1) or 1
         kv_heads = getattr(config, "num_key_value_heads", None) or heads
-        head_dim = getattr(config, "head_dim", None) or getattr(config, "hidden_size", 64) // heads
+        try:
+            head_dim = getattr(config, "head_dim", None)
+        except Exception:  # a config with per-layer head sizes refuses a global read: estimate from hidden
+            head_dim = None
+        head_dim = head_dim or getattr(config, "hidden_size", 64) // heads
         element = next(base.parameters()).element_size()
         return cls(
             seconds_per_token=2.0 * trunk / flops,

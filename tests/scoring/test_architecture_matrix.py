@@ -86,7 +86,7 @@ def test_every_architecture_is_exact_or_refused(model_type, matrix_tokenizer, tm
         row = run_row(model_type, matrix_tokenizer, tmp_path)
     except NotBuildable as e:
         pytest.skip(f"{model_type} cannot be built tiny here: {e}")
-    except ModelCheckError as e:
-        assert model_type in str(e) and "mode='reference'" in str(e)
+    except ModelCheckError as e:  # refused by name: paths that differ, or a model whose own forward fails
+        assert model_type in str(e) and ("mode='reference'" in str(e) or "own forward fails" in str(e))
         return
     assert_exact_or_off(row)

@@ -54,7 +54,7 @@ def _tiled(inputs: HeadInputs, k: int, tile_bytes: int) -> TopK:
     top_values = torch.zeros(n_tokens, k, dtype=torch.float32, device=device)
     if n_tokens == 0:
         return TopK(logprobs, top_ids, top_values)
-    block, columns = tile_shape(n_tokens, vocab, tile_bytes)
+    block, columns = tile_shape(n_tokens, vocab, tile_bytes, hidden_size=inputs.hidden.shape[1])
     columns = max(columns, k)
     buffer = torch.empty(block, columns, dtype=torch.float32, device=device)
     valid = inputs.targets != IGNORE_INDEX

@@ -2,11 +2,11 @@
 
 The weight is read once per block of up to `BLOCK_ROWS` tokens (not once per small chunk): for each vocab
 tile, one matmul writes float32 logits [block, columns] into a reused buffer that stays within
-`tile_bytes` (sized for the last-level cache), and one fused `logsumexp` pass over it updates a running
-log-sum-exp per token (log p = target logit - lse); the target's logit is taken from the tile that holds
-it. Entropy keeps a running max m, the rescaled sum of exp(l - m) and of exp(l - m) * l; top-1 compares
-the target logit with the running max. Extra memory: the tile buffers (at most `tile_bytes` in all)
-plus O(block) per token, never [N, V].
+`tile_bytes` (the tile and both matmul operands sized to stay in cache, see `tile_shape`), and one fused
+`logsumexp` pass over it updates a running log-sum-exp per token (log p = target logit - lse); the
+target's logit is taken from the tile that holds it. Entropy keeps a running max m, the rescaled sum of
+exp(l - m) and of exp(l - m) * l; top-1 compares the target logit with the running max. Extra memory:
+the tile buffers (at most `tile_bytes` in all) plus O(block) per token, never [N, V].
 """
 
 from __future__ import annotations
@@ -17,24 +17,32 @@ from rdpt_fast.head.logits import transform_logits_
 from rdpt_fast.head.types import TokenStats
 from rdpt_fast.head.validation import IGNORE_INDEX, HeadInputs
 
-#: Tokens per block: the weight is streamed once per block.
-BLOCK_ROWS = 4096
-#: Bytes of the float32 logits tile [block, columns] (halved per buffer with entropy): about a last-level
-#: cache, so the pass over it that follows the matmul reads from cache. 4 MiB measured best here (2-core
-#: AMD EPYC, 32 MiB L3; N=2048, H=896, V=151936: 0.84x the naive pipeline's time, 8 MiB 0.91x, 2 MiB 0.96x;
-#: N=1024, H=1536, V=128256: 4 MiB 0.91x, 8 MiB 1.01x).
-DEFAULT_TILE_BYTES = 4 * 2**20
+#: Most tokens per block: the weight is streamed once per block.
+BLOCK_ROWS = 1024
+#: Bytes of the float32 logits tile [block, columns] (halved per buffer with entropy): the pass over it that
+#: follows the matmul reads from cache.
+DEFAULT_TILE_BYTES = 2 * 2**20
+#: Bytes of each matmul operand, the block's float32 hidden rows [block, H] and the weight tile
+#: [columns, H]: both stay cache-resident while the tile is computed, so a wide H narrows the tile.
+#: Chosen by measurement (2-core AMD EPYC, 32 MiB L3, float32, V=151936, N=2048, time / bare GEMM):
+#: H=896: 1024x512 0.89, 1024x1024 0.90, 2048x512 1.17; H=3584: 512x512 0.85, 1024x512 0.91,
+#: 1024x1024 1.12, 2048x512 1.12 (rows x columns; the earlier 4 MiB logits-only rule gave 2048x512).
+OPERAND_BYTES = 8 * 2**20
 #: Narrowest vocab tile (columns): below it the matmul loses efficiency.
 MIN_TILE_COLUMNS = 512
 
 
-def tile_shape(n_tokens: int, vocab: int, tile_bytes: int, block_rows: int = BLOCK_ROWS) -> tuple[int, int]:
-    """(block rows, vocab columns) of a float32 tile within `tile_bytes`: blocks as large as the budget
-    allows at `MIN_TILE_COLUMNS` columns (at most `block_rows`, split evenly over the N tokens), then as
-    many columns as fit (a multiple of 64 when there are that many)."""
-    block = max(1, min(n_tokens, block_rows, tile_bytes // (4 * MIN_TILE_COLUMNS)))
+def tile_shape(
+    n_tokens: int, vocab: int, tile_bytes: int, block_rows: int = BLOCK_ROWS, hidden_size: int = 1
+) -> tuple[int, int]:
+    """(block rows, vocab columns) of a float32 logits tile within `tile_bytes`. Rows: as many as the
+    budget allows at `MIN_TILE_COLUMNS` columns, at most `block_rows` and `OPERAND_BYTES` of hidden rows
+    (split evenly over the N tokens); columns: as many as fit, at most `OPERAND_BYTES` of weight rows (a
+    multiple of 64 when there are that many)."""
+    operand_rows = max(MIN_TILE_COLUMNS // 2, OPERAND_BYTES // (4 * hidden_size))
+    block = max(1, min(n_tokens, block_rows, operand_rows, tile_bytes // (4 * MIN_TILE_COLUMNS)))
     block = -(-n_tokens // -(-n_tokens // block))  # equal blocks, no sliver at the end
-    columns = min(vocab, max(1, tile_bytes // (4 * block)))
+    columns = min(vocab, max(1, tile_bytes // (4 * block)), max(MIN_TILE_COLUMNS, operand_rows))
     return block, columns // 64 * 64 if columns >= 64 else columns
 
 
@@ -106,7 +114,9 @@ def tiled_token_stats(
     top1 = torch.zeros(n_tokens, dtype=torch.bool, device=device) if with_top1 else None
     if n_tokens == 0:
         return TokenStats(logprobs, entropy, top1)
-    block, columns = tile_shape(n_tokens, vocab, tile_bytes // (2 if with_entropy else 1), block_rows)
+    block, columns = tile_shape(
+        n_tokens, vocab, tile_bytes // (2 if with_entropy else 1), block_rows, hidden_size=h_dim
+    )
     logits_buf = torch.empty(block, columns, dtype=torch.float32, device=device)
     scratch = torch.empty_like(logits_buf) if with_entropy else None
     low_precision = inputs.weight.dtype != torch.float32

@@ -13,8 +13,9 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Literal
 
-from rdpt_fast.scoring.costs import SharingCosts
+from rdpt_fast.scoring.costs import ForwardCosts
 from rdpt_fast.scoring.prepare import Prepared
 
 
@@ -86,7 +87,7 @@ def shared_groups(
 
 
 def plan_shared(
-    members: list[Prepared], max_tokens: int, costs: SharingCosts | None = None
+    members: list[Prepared], max_tokens: int, costs: ForwardCosts | None = None
 ) -> tuple[list[SharedBatch], list[Prepared]]:
     """Length-sorted chunks of one group: a member joins the current chunk while K x (longest continuation)
     fits `max_tokens` and sharing gains: with `costs`, its `member_gain` is positive and a chunk is kept
@@ -118,11 +119,17 @@ def plan_shared(
 
 
 def plan_packed(
-    items: Sequence[Prepared], max_tokens: int, pack: bool, pack_width: int = 1024, max_padding: float = 0.125
+    items: Sequence[Prepared],
+    max_tokens: int,
+    pack: bool,
+    pack_width: int = 1024,
+    max_padding: float = 0.125,
+    costs: ForwardCosts | None = None,
 ) -> list[PackedBatch]:
     """Longest first; each batch's rows are as long as its longest trace; with `pack` and rows no longer than
     `pack_width`, a trace goes into the first row with room left (first-fit decreasing), else into a new row
-    while rows x width fits the budget and the row would be at most `max_padding` padding; else a new batch.
+    while rows x width fits the budget and the row would be at most `max_padding` padding (and, with
+    `costs`, its padding costs no more than the call it saves); else a new batch.
     (Longer rows stay unpacked: plain causal attention is faster there.)"""
     ordered = sorted(items, key=lambda p: p.length, reverse=True)
     batches: list[PackedBatch] = []
@@ -137,7 +144,10 @@ def plan_packed(
                 rows[slot].append(p)
                 used[slot] += p.length
                 continue
-        little_padding = packing or p.length >= (1 - max_padding) * width  # packed rows fill up later
+        padding = width - p.length
+        little_padding = packing or (  # packed rows fill up later
+            padding <= max_padding * width and (costs is None or costs.padding_pays(padding))
+        )
         if rows and (len(rows) + 1) * width <= max_tokens and little_padding:
             rows.append([p])
             used.append(p.length)
@@ -154,21 +164,22 @@ def plan(
     items: Sequence[Prepared],
     max_tokens: int,
     *,
-    share: bool,
+    share: bool | Literal["auto"],
     pack: bool,
     pack_width: int = 1024,
-    costs: SharingCosts | None = None,
+    costs: ForwardCosts | None = None,
 ) -> list[Batch]:
-    """Batches for one look-ahead window: shared-prompt groups first (where `costs` says sharing gains;
-    without `costs`, wherever the padding rule allows), then the rest packed."""
+    """Batches for one look-ahead window: shared-prompt groups first (`share="auto"`: where `costs` says
+    sharing gains; True: wherever the padding rule allows), then the rest packed (padding limited by
+    `costs` where given)."""
     if share:
         groups, alone = shared_groups(items)
     else:
         groups, alone = [], list(items)
     out: list[Batch] = []
     for g in groups:
-        batches, left = plan_shared(g, max_tokens, costs)
+        batches, left = plan_shared(g, max_tokens, costs if share == "auto" else None)
         out.extend(batches)
         alone.extend(left)
-    out.extend(plan_packed(alone, max_tokens, pack, pack_width))
+    out.extend(plan_packed(alone, max_tokens, pack, pack_width, costs=costs))
     return out

@@ -27,7 +27,7 @@ class ScorerConfig:
     max_tokens_per_batch: token budget of one forward pass (rows x padded length).
     head_backend: LM-head implementation (`rdpt_fast.head.BACKENDS`).
     mode: "fast" (batched, packed, shared prompts) or "reference" (one record at a time, full logits).
-    share_prompts: "auto" (records with one prompt share its KV cache where `SharingCosts` says it is
+    share_prompts: "auto" (records with one prompt share its KV cache where `ForwardCosts` says it is
         faster for this model on this device), True (wherever the planner's padding rule allows) or False.
     pack / pack_width: pack short traces into rows of at most `pack_width` tokens (fast mode).
     window: records read ahead and planned together; output keeps the input order.

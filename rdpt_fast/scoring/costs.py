@@ -1,4 +1,5 @@
-"""The cost model that decides whether records with one prompt share its KV cache.
+"""The cost model of the planner: whether records with one prompt share its KV cache, and whether a trace
+joins a batch whose rows are longer than it (padding).
 
 Sharing K records of prompt length P and continuations r_1..r_K (padded to W = max r) forwards
 P + K*W tokens instead of K*P + sum(r), but it costs one more forward call and a copy of the prompt's
@@ -9,9 +10,13 @@ cache per member (the continuation concatenates the expanded prompt cache in eve
 
 with trunk(n) = n * 2 * trunk_parameters / flops (the head is the same either way: it only sees
 response tokens). The machine is described by three numbers per device class (`MACHINES`), the model
-by its trunk size and cache bytes per token (`SharingCosts.for_model`). A trunk-heavy model shares
+by its trunk size and cache bytes per token (`ForwardCosts.for_model`). A trunk-heavy model shares
 almost any prompt; a tiny trunk under a large head shares only long prompts, so sharing is never
 the slower plan by this model's account.
+
+Padding: a row padded by n tokens costs trunk(n); joining the batch saves one forward call. On a GPU a
+call costs as much as thousands of a small model's tokens, so rows of unequal length batch; on a CPU
+one token of a 0.5B trunk costs more than a call, so a trace runs alone rather than padded.
 """
 
 from __future__ import annotations
@@ -30,7 +35,7 @@ MACHINES: dict[str, tuple[float, float, float]] = {
 
 
 @dataclass(frozen=True)
-class SharingCosts:
+class ForwardCosts:
     """Seconds per trunk token, per byte copied, and per extra forward call; cache bytes per token."""
 
     seconds_per_token: float
@@ -41,7 +46,7 @@ class SharingCosts:
     @classmethod
     def for_model(
         cls, model: torch.nn.Module, base: torch.nn.Module, device_type: str | None = None
-    ) -> SharingCosts:
+    ) -> ForwardCosts:
         """Costs of `model` (its trunk `base`) on `device_type` (default: where its parameters live)."""
         device_type = device_type or next(base.parameters()).device.type
         flops, bandwidth, call = MACHINES.get(device_type, MACHINES["cuda"])
@@ -64,6 +69,10 @@ class SharingCosts:
             call_seconds=call,
             cache_bytes_per_token=2.0 * layers * kv_heads * head_dim * element,
         )
+
+    def padding_pays(self, padding_tokens: int) -> bool:
+        """True when a row padded by `padding_tokens` costs no more than the forward call it saves."""
+        return padding_tokens * self.seconds_per_token <= self.call_seconds
 
     def copy_seconds(self, prompt_tokens: int) -> float:
         """Seconds to give one more member its copy of a prompt cache of `prompt_tokens` tokens."""

@@ -15,7 +15,7 @@ import torch
 from rdpt_fast.scoring.batching import Batch, PackedBatch, SharedBatch, plan
 from rdpt_fast.scoring.capabilities import Capabilities, architecture_name, static_capabilities
 from rdpt_fast.scoring.config import ScorerConfig
-from rdpt_fast.scoring.costs import SharingCosts
+from rdpt_fast.scoring.costs import ForwardCosts
 from rdpt_fast.scoring.loading import SHARDED, load_model, resolve_device, resolve_dtype
 from rdpt_fast.scoring.model_head import base_model, head_params
 from rdpt_fast.scoring.precomputed import reduce_precomputed
@@ -92,14 +92,14 @@ class Scorer:
         self.stats = ScoreStats()
         self.max_length: int | None = None
         self.runner: Runner | None = None
-        self.sharing_costs: SharingCosts | None = None
+        self.forward_costs: ForwardCosts | None = None
         self.capabilities = Capabilities()
         if model is not None:
             context = getattr(model.config, "max_position_embeddings", None)
             self.max_length = context if isinstance(context, int) and context > 0 else None
             base = base_model(model)
             self.runner = Runner(model, base, head_params(model), cfg.head_backend)
-            self.sharing_costs = SharingCosts.for_model(model, base)
+            self.forward_costs = ForwardCosts.for_model(model, base)
             self.capabilities = static_capabilities(model, base)
             if cfg.self_check and cfg.mode == "fast":
                 run_self_check(model, self.runner, self.capabilities, architecture_name(model))
@@ -187,10 +187,10 @@ class Scorer:
             for batch in plan(
                 prepared,
                 cfg.max_tokens_per_batch if caps.batch else 1,  # a budget of 1 token: one trace per batch
-                share=bool(cfg.share_prompts) and caps.share,
+                share=cfg.share_prompts if caps.share else False,
                 pack=cfg.pack and caps.pack and caps.batch,
                 pack_width=cfg.pack_width,
-                costs=self.sharing_costs if cfg.share_prompts == "auto" else None,
+                costs=self.forward_costs,
             ):
                 self._run_guarded(batch, done, reference=False)
         out = [done[item.index] if isinstance(item, Prepared) else item for item in items]

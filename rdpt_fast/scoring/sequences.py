@@ -23,7 +23,7 @@ from rdpt_fast.head.topk import topk_logprobs
 from rdpt_fast.head.validation import IGNORE_INDEX
 from rdpt_fast.scoring.batching import PackedBatch
 from rdpt_fast.scoring.capabilities import Capabilities, architecture_name, static_capabilities
-from rdpt_fast.scoring.costs import SharingCosts
+from rdpt_fast.scoring.costs import ForwardCosts
 from rdpt_fast.scoring.group_forward import check_group_forward, forward_groups
 from rdpt_fast.scoring.loading import load_model
 from rdpt_fast.scoring.model_head import base_model, head_params
@@ -114,7 +114,7 @@ class SequenceScorer:
         self.max_length: int | None = context if isinstance(context, int) and context > 0 else None
         base = base_model(model)
         self.runner = Runner(model, base, head_params(model), "auto")
-        self.costs = SharingCosts.for_model(model, base)
+        self.costs = ForwardCosts.for_model(model, base)
         self.vocab_size = int(self.runner.head.weight.shape[0])
         self.capabilities = static_capabilities(model, base) if mode == "fast" else Capabilities()
         if mode == "fast" and self_check:

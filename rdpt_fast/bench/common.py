@@ -131,3 +131,35 @@ def save_results(results: dict[str, Any], out_dir: Path, stem: str) -> Path:
     tmp.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     os.replace(tmp, path)
     return path
+
+
+def proc_status_kib(key: str) -> int:
+    """A KiB field of /proc/self/status (VmRSS, VmHWM)."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(key + ":"):
+                return int(line.split()[1])
+    raise KeyError(key)
+
+
+def reset_peak_rss() -> bool:
+    """Reset the process's peak resident set (VmHWM) to its current size; False where not allowed."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+        return True
+    except OSError:
+        return False
+
+
+def peak_extra_mib(fn: Callable[[], Any]) -> float | None:
+    """MiB the process's peak resident set rose above its size before one call of `fn` (None where the
+    peak cannot be reset)."""
+    import gc
+
+    gc.collect()
+    base = proc_status_kib("VmRSS")
+    if not reset_peak_rss():
+        return None
+    fn()
+    return max(proc_status_kib("VmHWM") - base, 0) / 1024

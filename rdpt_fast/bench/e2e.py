@@ -9,8 +9,11 @@ mode, each timed as the median of `--repeats` runs after a warm-up:
 * ``naive``: ``model(ids).logits``, ``log_softmax``, gather, per trace;
 * ``rdpt``: ``Scorer.score`` (self-check excluded: it runs once at load).
 
-Sharing: K responses of ~R tokens to one prompt of ~P tokens, ``share_prompts=False`` against the
-default ``"auto"``; ideal speed-up K(P+R)/(P+KR) counts trunk tokens only.
+Each also gets its peak extra memory (`e2e_memory`: one call each in a fresh process), and rdpt a
+breakdown of where its time goes (`e2e_stages`). Sharing: K responses of ~R tokens to one prompt of ~P
+tokens, ``share_prompts=False`` against the default ``"auto"``; ideal speed-up K(P+R)/(P+KR) counts
+trunk tokens only. Threads: floor and rdpt again on the first shape at each of `--thread-counts` torch
+threads.
 """
 
 from __future__ import annotations
@@ -22,48 +25,16 @@ from typing import Any
 import torch
 
 from rdpt_fast.bench.common import RESULTS_DIR, run_header, save_results, timed
+from rdpt_fast.bench.e2e_memory import memory_in_subprocess
+from rdpt_fast.bench.e2e_models import SHAPES, build, naive, trunk_and_gemm
+from rdpt_fast.bench.e2e_stages import stage_seconds
 from rdpt_fast.bench.score import CORPUS, corpus_and_tokenizer, long_traces
 
-#: name -> Qwen2-style config keywords (Llama-3.2-1B: tied, GQA 32/8; Qwen2.5-0.5B: tied, GQA 14/2).
-SHAPES: dict[str, dict[str, Any]] = {
-    "qwen2.5-0.5b": dict(
-        hidden_size=896, intermediate_size=4864, num_hidden_layers=24, num_attention_heads=14,
-        num_key_value_heads=2, vocab_size=151936, tie_word_embeddings=True,
-    ),
-    "llama-3.2-1b": dict(
-        hidden_size=2048, intermediate_size=8192, num_hidden_layers=16, num_attention_heads=32,
-        num_key_value_heads=8, vocab_size=128256, tie_word_embeddings=True,
-    ),
-}  # fmt: skip
 
-
-def build(shape: str) -> torch.nn.Module:
-    import transformers
-
-    config = transformers.Qwen2Config(max_position_embeddings=32768, **SHAPES[shape])
-    torch.manual_seed(0)
-    return transformers.AutoModelForCausalLM.from_config(config, dtype=torch.float32).eval()
-
-
-@torch.inference_mode()
-def trunk_and_gemm(model: torch.nn.Module, ids: list[torch.Tensor]) -> tuple[float, float]:
-    """(seconds of the bare trunk, seconds of the head's matmul) over `ids`, one trace at a time."""
-    import time
-
-    t0 = time.perf_counter()
-    hidden = [model.model(input_ids=x[None]).last_hidden_state[0] for x in ids]
-    t1 = time.perf_counter()
-    weight = model.get_output_embeddings().weight
-    for h in hidden:
-        h[:-1] @ weight.T
-    return t1 - t0, time.perf_counter() - t1
-
-
-@torch.inference_mode()
-def naive(model: torch.nn.Module, ids: list[torch.Tensor]) -> None:
-    for x in ids:
-        logits = model(input_ids=x[None]).logits[0, :-1].float()
-        torch.log_softmax(logits, -1).gather(1, x[1:, None])
+def floor_seconds(model: torch.nn.Module, ids: list[torch.Tensor], repeats: int) -> tuple[float, float]:
+    """Median (trunk, head GEMM) seconds of `repeats` runs after a warm-up."""
+    parts = [trunk_and_gemm(model, ids) for _ in range(repeats + 1)][1:]
+    return tuple(sorted(p[i] for p in parts)[len(parts) // 2] for i in (0, 1))  # type: ignore[return-value]
 
 
 def measure_shape(model, tok, recs: list[dict], repeats: int) -> dict[str, Any]:
@@ -71,13 +42,14 @@ def measure_shape(model, tok, recs: list[dict], repeats: int) -> dict[str, Any]:
 
     ids = [torch.tensor(tok(r["prompt"] + r["response"]).input_ids) for r in recs]
     tokens = sum(len(x) for x in ids)
-    parts = [trunk_and_gemm(model, ids) for _ in range(repeats + 1)][1:]
-    trunk = sorted(p[0] for p in parts)[len(parts) // 2]
-    gemm = sorted(p[1] for p in parts)[len(parts) // 2]
+    trunk, gemm = floor_seconds(model, ids, repeats)
     t_naive, _ = timed(lambda: naive(model, ids), repeats)
     scorer = Scorer(model, tok, template=None, device="cpu")
     t_ours, _ = timed(lambda: list(scorer.score(recs)), repeats)
     floor = trunk + gemm
+    memory = memory_in_subprocess(model, tok, recs)
+    padded_before = scorer.stats.padded_tokens
+    stages = stage_seconds(scorer, recs)
     return {
         "traces": len(recs),
         "tokens": tokens,
@@ -86,8 +58,33 @@ def measure_shape(model, tok, recs: list[dict], repeats: int) -> dict[str, Any]:
                          {"trunk": trunk, "floor": floor, "naive": t_naive, "rdpt": t_ours}.items()},
         "rdpt_over_floor": t_ours / floor,
         "naive_over_rdpt": t_naive / t_ours,
+        "peak_extra_mib": memory,
+        "stages": stages,
+        "padded_tokens": scorer.stats.padded_tokens - padded_before,
         "self_check_seconds": scorer.capabilities.seconds,
     }  # fmt: skip
+
+
+def measure_threads(model, tok, recs: list[dict], counts: list[int], repeats: int) -> dict[str, Any]:
+    """Floor and rdpt (with its preparation thread's CPU seconds) at each torch thread count."""
+    from rdpt_fast.scoring import Scorer
+
+    ids = [torch.tensor(tok(r["prompt"] + r["response"]).input_ids) for r in recs]
+    scorer = Scorer(model, tok, template=None, device="cpu")
+    before, out = torch.get_num_threads(), {}
+    try:
+        for n in counts:
+            torch.set_num_threads(n)
+            trunk, gemm = floor_seconds(model, ids, repeats)
+            t_ours, _ = timed(lambda: list(scorer.score(recs)), repeats)
+            stages = stage_seconds(scorer, recs)
+            out[str(n)] = {
+                "floor": trunk + gemm, "rdpt": t_ours, "rdpt_over_floor": t_ours / (trunk + gemm),
+                "prepare_thread_cpu": stages["prepare_thread_cpu"],
+            }  # fmt: skip
+    finally:
+        torch.set_num_threads(before)
+    return {"tokens": sum(len(x) for x in ids), "traces": len(recs), "by_threads": out}
 
 
 def measure_sharing(model, tok, records: list[dict], k: int, tokens: int, repeats: int) -> dict[str, Any]:
@@ -114,6 +111,18 @@ def measure_sharing(model, tok, records: list[dict], k: int, tokens: int, repeat
     return out
 
 
+def report(shape: str, entry: dict[str, Any]) -> None:
+    s, sh = entry["scoring"], entry["sharing"]
+    print(f"== {shape}: {s['tokens']} tokens in {s['traces']} traces")
+    for name, value in s["tokens_per_s"].items():
+        print(f"{name:<8} {value:>8.0f} tokens/s")
+    print(f"rdpt / floor {s['rdpt_over_floor']:.2f}x; naive / rdpt {s['naive_over_rdpt']:.2f}x")
+    print("stages (s): " + ", ".join(f"{k} {v:.2f}" for k, v in s["stages"].items()))
+    print(f"K={sh['k']} sharing (auto): {sh['speedup']:.2f}x of ideal {sh['ideal_speedup']:.2f}x")
+    for n, row in entry.get("threads", {}).get("by_threads", {}).items():
+        print(f"{n} thread(s): rdpt / floor {row['rdpt_over_floor']:.2f}x")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="rdpt-fast bench e2e", description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", help="folder of the trace corpora (default: ../shared/data/traces)")
@@ -124,6 +133,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--share-tokens", type=int, default=300)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
+    parser.add_argument(
+        "--thread-counts", type=int, nargs="*", default=[1, 2],
+        help="torch thread counts for the threads table, on the first shape and its first trace (none: skip)",
+    )  # fmt: skip
     parser.add_argument("--out", default=str(RESULTS_DIR))
     args = parser.parse_args(argv)
     if args.threads:
@@ -139,17 +152,14 @@ def main(argv: list[str] | None = None) -> int:
         "corpus": CORPUS,
     }
     results["shapes"] = {}
-    for shape in args.shapes:
+    for index, shape in enumerate(args.shapes):
         model = build(shape)
         entry = {"config": SHAPES[shape], "scoring": measure_shape(model, tok, recs, args.repeats)}
         entry["sharing"] = measure_sharing(model, tok, records, args.k, args.share_tokens, args.repeats)
+        if index == 0 and args.thread_counts:
+            entry["threads"] = measure_threads(model, tok, recs[:1], args.thread_counts, args.repeats)
         results["shapes"][shape] = entry
-        s, sh = entry["scoring"], entry["sharing"]
-        print(f"== {shape}: {s['tokens']} tokens in {s['traces']} traces")
-        for name, value in s["tokens_per_s"].items():
-            print(f"{name:<8} {value:>8.0f} tokens/s")
-        print(f"rdpt / floor {s['rdpt_over_floor']:.2f}x; naive / rdpt {s['naive_over_rdpt']:.2f}x")
-        print(f"K={sh['k']} sharing (auto): {sh['speedup']:.2f}x of ideal {sh['ideal_speedup']:.2f}x")
+        report(shape, entry)
         del model
         path = save_results(results, Path(args.out), "e2e-cpu")  # after each shape: a long run keeps its part
         print(f"saved {path}")

@@ -33,7 +33,7 @@ from pathlib import Path
 
 import torch
 
-from rdpt_fast.bench.common import RESULTS_DIR, run_header, save_results
+from rdpt_fast.bench.common import RESULTS_DIR, proc_status_kib, reset_peak_rss, run_header, save_results
 
 GPU_SHAPES = [
     (n, h, v)
@@ -106,23 +106,6 @@ def unavailable_reason(method: str, device: str) -> str | None:
     return None
 
 
-def _proc_status_kib(key: str) -> int:
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith(key + ":"):
-                return int(line.split()[1])
-    raise KeyError(key)
-
-
-def _reset_peak_rss() -> bool:
-    try:
-        with open("/proc/self/clear_refs", "w") as f:
-            f.write("5")
-        return True
-    except OSError:
-        return False
-
-
 def _sync(device: str) -> None:
     if device == "cuda":
         torch.cuda.synchronize()
@@ -131,7 +114,7 @@ def _sync(device: str) -> None:
 def measure(method: str, n: int, h: int, v: int, dtype: torch.dtype, device: str, repeats: int) -> dict:
     """Time and measure one row in this process (CPU rows are meant to run in a fresh subprocess)."""
     fn = _method_fn(method, n, h, v, dtype, device)
-    rss_before_warmup = _proc_status_kib("VmRSS") if device == "cpu" else 0
+    rss_before_warmup = proc_status_kib("VmRSS") if device == "cpu" else 0
     fn()  # warm-up: autotuning, compilation, lazy initialization
     _sync(device)
     gc.collect()
@@ -140,8 +123,8 @@ def measure(method: str, n: int, h: int, v: int, dtype: torch.dtype, device: str
         base = torch.cuda.memory_allocated()
         memory_method = "torch.cuda.max_memory_allocated"
     else:
-        base = _proc_status_kib("VmRSS") * 1024
-        memory_method = "VmHWM after clear_refs" if _reset_peak_rss() else "ru_maxrss incl. warm-up"
+        base = proc_status_kib("VmRSS") * 1024
+        memory_method = "VmHWM after clear_refs" if reset_peak_rss() else "ru_maxrss incl. warm-up"
         if memory_method.startswith("ru_maxrss"):
             base = rss_before_warmup * 1024
     times = []
@@ -155,7 +138,7 @@ def measure(method: str, n: int, h: int, v: int, dtype: torch.dtype, device: str
     if device == "cuda":
         peak = torch.cuda.max_memory_allocated() - base
     elif memory_method.startswith("VmHWM"):
-        peak = _proc_status_kib("VmHWM") * 1024 - base
+        peak = proc_status_kib("VmHWM") * 1024 - base
     else:
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 - base
     median = statistics.median(times)

@@ -101,27 +101,83 @@ def trace_table(results: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _mib(value: float | None) -> str:
+    return "-" if value is None else f"{value:,.0f}"
+
+
 def e2e_table(results: dict[str, Any]) -> str:
-    """End to end at real model shapes: the Scorer against the trunk + head-GEMM floor and the naive
-    pipeline (time ratios from one run), and prompt sharing ("auto") against no sharing."""
-    m, cfg = results["machine"], results["config"]
+    """End to end at real model shapes, from one run: the Scorer against the trunk + head-GEMM floor and
+    the naive pipeline, where its time goes, prompt sharing ("auto") against none, and thread counts."""
+    m, cfg, shapes = results["machine"], results["config"], results["shapes"]
     lines = [
         f"End to end, {m['device_name']}, {results['date'][:10]}, `{results['command']}`; {cfg['dtype']}, "
         f"{cfg['torch_threads']} torch thread(s), random weights, tokenizer: {cfg['tokenizer']}; medians.",
         "",
         "| shape | tokens | trunk tok/s | floor tok/s | naive tok/s | rdpt tok/s | rdpt time / floor "
-        "| naive time / rdpt | K | sharing speed-up | ideal | % of ideal |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| naive time / rdpt | peak extra MiB: naive | rdpt |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    for name, entry in results["shapes"].items():
-        sc, sh, tps = entry["scoring"], entry["sharing"], entry["scoring"]["tokens_per_s"]
+    for name, entry in shapes.items():
+        sc, tps = entry["scoring"], entry["scoring"]["tokens_per_s"]
+        mem = sc.get("peak_extra_mib", {})
         cells = [
             name, f"{sc['tokens']:,}", f"{tps['trunk']:,.0f}", f"{tps['floor']:,.0f}", f"{tps['naive']:,.0f}",
             f"{tps['rdpt']:,.0f}", f"{sc['rdpt_over_floor']:.2f}x", f"{sc['naive_over_rdpt']:.2f}x",
-            str(sh["k"]), f"{sh['speedup']:.2f}x", f"{sh['ideal_speedup']:.2f}x",
-            f"{100 * sh['fraction_of_ideal']:.0f}%",
+            _mib(mem.get("naive")), _mib(mem.get("rdpt")),
         ]  # fmt: skip
         lines.append(f"| {' | '.join(cells)} |")
+    staged = {n: e["scoring"] for n, e in shapes.items() if "stages" in e["scoring"]}
+    if staged:
+        lines += [
+            "",
+            "Where rdpt's time goes (seconds of one call; the bare trunk and the head GEMM alone beside):",
+            "",
+            "| shape | rdpt | trunk passes | bare trunk | head + reduction | head GEMM alone | other "
+            "| preparation thread CPU (overlapped) | padded tokens |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        ]
+        for name, sc in staged.items():
+            st, sec = sc["stages"], sc["seconds"]
+            cells = [
+                name, f"{st['total']:.2f}", f"{st['trunk']:.2f}", f"{sec['trunk']:.2f}", f"{st['head']:.2f}",
+                f"{sec['head_gemm']:.2f}", f"{st['other']:.3f}", f"{st['prepare_thread_cpu']:.3f}",
+                f"{sc.get('padded_tokens', 0):,}",
+            ]  # fmt: skip
+            lines.append(f"| {' | '.join(cells)} |")
+    lines += [
+        "",
+        'Prompt sharing, K responses to one prompt (`share_prompts="auto"` against `False`):',
+        "",
+        "| shape | K | prompt / response tokens | unshared s | auto s | shared groups | speed-up | ideal "
+        "| % of ideal |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for name, entry in shapes.items():
+        sh = entry["sharing"]
+        cells = [
+            name, str(sh["k"]), f"{sh['prompt_tokens']:.0f} / {sh['response_tokens']:.0f}",
+            f"{sh['unshared']['seconds']:.2f}", f"{sh['auto']['seconds']:.2f}",
+            str(sh["auto"]["shared_groups"]),
+            f"{sh['speedup']:.2f}x", f"{sh['ideal_speedup']:.2f}x", f"{100 * sh['fraction_of_ideal']:.0f}%",
+        ]  # fmt: skip
+        lines.append(f"| {' | '.join(cells)} |")
+    threaded = {n: e["threads"] for n, e in shapes.items() if "threads" in e}
+    if threaded:
+        lines += [
+            "",
+            "Torch threads (one trace; the preparation thread runs beside the matmuls):",
+            "",
+            "| shape | tokens | torch threads | floor s | rdpt s | rdpt time / floor "
+            "| preparation thread CPU s |",
+            "|---|---:|---:|---:|---:|---:|---:|",
+        ]
+        for name, th in threaded.items():
+            for n, row in th["by_threads"].items():
+                cells = [
+                    name, f"{th['tokens']:,}", n, f"{row['floor']:.2f}", f"{row['rdpt']:.2f}",
+                    f"{row['rdpt_over_floor']:.2f}x", f"{row['prepare_thread_cpu']:.3f}",
+                ]  # fmt: skip
+                lines.append(f"| {' | '.join(cells)} |")
     return "\n".join(lines)
 
 

@@ -148,16 +148,14 @@ def e2e_table(results: dict[str, Any]) -> str:
         "",
         'Prompt sharing, K responses to one prompt (`share_prompts="auto"` against `False`):',
         "",
-        "| shape | K | prompt / response tokens | unshared s | auto s | shared groups | speed-up | ideal "
-        "| % of ideal |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| shape | K | prompt / response tokens | unshared s | auto s | speed-up | ideal | % of ideal |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for name, entry in shapes.items():
         sh = entry["sharing"]
         cells = [
             name, str(sh["k"]), f"{sh['prompt_tokens']:.0f} / {sh['response_tokens']:.0f}",
             f"{sh['unshared']['seconds']:.2f}", f"{sh['auto']['seconds']:.2f}",
-            str(sh["auto"]["shared_groups"]),
             f"{sh['speedup']:.2f}x", f"{sh['ideal_speedup']:.2f}x", f"{100 * sh['fraction_of_ideal']:.0f}%",
         ]  # fmt: skip
         lines.append(f"| {' | '.join(cells)} |")

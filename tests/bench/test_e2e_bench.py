@@ -29,7 +29,7 @@ def test_e2e_measurements_and_table(qwen_dir, records):
     threads = measure_threads(model, tok, recs[:1], [1, 2], repeats=1)
     assert set(threads["by_threads"]) == {"1", "2"} and torch.get_num_threads() == torch_threads
     sharing = measure_sharing(model, tok, records, k=3, tokens=40, repeats=1)
-    assert sharing["unshared"]["shared_groups"] == 0
+    assert sharing["unshared"]["shared_groups_per_call"] == 0
     k, p, r = 3, sharing["prompt_tokens"], sharing["response_tokens"]
     assert sharing["ideal_speedup"] == k * (p + r) / (p + k * r)
     results = {

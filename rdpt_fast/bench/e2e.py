@@ -19,6 +19,7 @@ threads.
 from __future__ import annotations
 
 import argparse
+import statistics
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +27,7 @@ import torch
 
 from rdpt_fast.bench.common import RESULTS_DIR, run_header, save_results, timed
 from rdpt_fast.bench.e2e_memory import memory_in_subprocess
-from rdpt_fast.bench.e2e_models import SHAPES, build, naive, trunk_and_gemm
+from rdpt_fast.bench.e2e_models import SHAPES, build, naive, token_ids, trunk_and_gemm
 from rdpt_fast.bench.e2e_stages import stage_seconds
 from rdpt_fast.bench.score import CORPUS, corpus_and_tokenizer, long_traces
 
@@ -34,13 +35,13 @@ from rdpt_fast.bench.score import CORPUS, corpus_and_tokenizer, long_traces
 def floor_seconds(model: torch.nn.Module, ids: list[torch.Tensor], repeats: int) -> tuple[float, float]:
     """Median (trunk, head GEMM) seconds of `repeats` runs after a warm-up."""
     parts = [trunk_and_gemm(model, ids) for _ in range(repeats + 1)][1:]
-    return tuple(sorted(p[i] for p in parts)[len(parts) // 2] for i in (0, 1))  # type: ignore[return-value]
+    return statistics.median(p[0] for p in parts), statistics.median(p[1] for p in parts)
 
 
 def measure_shape(model, tok, recs: list[dict], repeats: int) -> dict[str, Any]:
     from rdpt_fast.scoring import Scorer
 
-    ids = [torch.tensor(tok(r["prompt"] + r["response"]).input_ids) for r in recs]
+    ids = token_ids(tok, recs)
     tokens = sum(len(x) for x in ids)
     trunk, gemm = floor_seconds(model, ids, repeats)
     t_naive, _ = timed(lambda: naive(model, ids), repeats)
@@ -69,7 +70,7 @@ def measure_threads(model, tok, recs: list[dict], counts: list[int], repeats: in
     """Floor and rdpt (with its preparation thread's CPU seconds) at each torch thread count."""
     from rdpt_fast.scoring import Scorer
 
-    ids = [torch.tensor(tok(r["prompt"] + r["response"]).input_ids) for r in recs]
+    ids = token_ids(tok, recs)
     scorer = Scorer(model, tok, template=None, device="cpu")
     before, out = torch.get_num_threads(), {}
     try:

@@ -23,7 +23,7 @@ from typing import Any
 import torch
 
 from rdpt_fast.bench.common import peak_extra_mib
-from rdpt_fast.bench.e2e_models import bare_trunk, naive
+from rdpt_fast.bench.e2e_models import bare_trunk, naive, token_ids
 
 #: glibc reads these at start: large allocations always mmapped, never kept on the heap after free.
 ALLOCATOR_ENV = {"MALLOC_MMAP_THRESHOLD_": "131072", "MALLOC_TRIM_THRESHOLD_": "131072"}
@@ -60,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     model = AutoModelForCausalLM.from_pretrained(spec / "model", dtype=torch.float32).eval()
     tokenizer = AutoTokenizer.from_pretrained(spec / "model")
     records = json.loads((spec / "records.json").read_text(encoding="utf-8"))
-    ids = [torch.tensor(tokenizer(r["prompt"] + r["response"]).input_ids) for r in records]
+    ids = token_ids(tokenizer, records)
     scorer = Scorer(model, tokenizer, template=None, device="cpu")
     peaks = {
         "trunk": peak_extra_mib(lambda: bare_trunk(model, ids)),

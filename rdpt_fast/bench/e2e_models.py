@@ -34,6 +34,11 @@ def build(shape: str) -> torch.nn.Module:
     return transformers.AutoModelForCausalLM.from_config(config, dtype=torch.float32).eval()
 
 
+def token_ids(tokenizer: Any, records: list[dict]) -> list[torch.Tensor]:
+    """Token ids [L] of each record's prompt + response (raw mode: no template)."""
+    return [torch.tensor(tokenizer(r["prompt"] + r["response"]).input_ids) for r in records]
+
+
 @torch.inference_mode()
 def trunk_and_gemm(model: torch.nn.Module, ids: list[torch.Tensor]) -> tuple[float, float]:
     """(seconds of the bare trunk, seconds of the head's matmul) over `ids`, one trace at a time."""

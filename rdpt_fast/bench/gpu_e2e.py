@@ -17,6 +17,7 @@ from typing import Any
 import torch
 
 from rdpt_fast.bench.common import find_data_dir, load_corpus, timed
+from rdpt_fast.bench.e2e_models import token_ids
 
 #: Qwen2.5-1.5B's shape (random weights: nothing is downloaded).
 QWEN25_15B = dict(
@@ -58,8 +59,7 @@ def prepare(data: str | None, n_traces: int, max_chars: int) -> tuple[Any, list[
     traces = long_traces(load_corpus(folder / CORPUS), n_traces, 100, max_chars)
     if not traces:
         raise ValueError(f"no trace of {CORPUS} has 100+ sentences within {max_chars} characters")
-    ids = [torch.tensor(tok(r["prompt"] + r["response"]).input_ids) for r in traces]
-    return tok, traces, ids
+    return tok, traces, token_ids(tok, traces)
 
 
 @torch.inference_mode()
